@@ -1,0 +1,53 @@
+# Two commands matter: `make run` and `make test` (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+KB_INDEX ?= .kb/index
+export KB_INDEX
+
+.PHONY: run test install dev ingest app lint eval bench corpus clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: it resolves to the local CPU wheel instead of a CUDA build
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+ingest: install
+	$(VENV)/bin/kb ingest corpus --index $(KB_INDEX)
+
+app: install
+	$(VENV)/bin/streamlit run app/streamlit_app.py --server.address 127.0.0.1 \
+		--server.port 8501 --server.headless true --browser.gatherUsageStats false
+
+run: ingest app
+
+lint: dev
+	$(VENV)/bin/ruff check .
+
+test: dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+eval: install
+	$(VENV)/bin/kb eval
+
+bench: install
+	$(VENV)/bin/kb bench
+
+corpus: dev
+	$(PY) tools/build_corpus.py
+
+clean:
+	rm -rf .kb build *.egg-info

@@ -1,0 +1,198 @@
+"""`kb eval`: retrieval metrics (and answer metrics when available) per set and mode."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
+from evals.sets import REALDOCS, ROOT, EvalSet, Gold, Question, all_sets, materialize_gz_docs
+from kb.config import Config
+from kb.models import Document
+
+MODES = ("bm25", "vector", "hybrid")
+EVAL_ROOT = ROOT / ".kb" / "eval"
+_STRIP = re.compile(r"[\s，。、；：！？“”‘’（）《》〔〕【】,.;:!?()\"'…—\-]")
+
+
+def index_sources(name: str) -> list[Path]:
+    """What each evaluation index is built from."""
+    if name == "corpus":
+        return [ROOT / "corpus"]
+    gz = materialize_gz_docs(EVAL_ROOT / "gz_docs")
+    return [REALDOCS] + ([gz] if gz else [])
+
+
+def ensure_index(name: str, config: Config, progress: bool = True) -> Config:
+    """Build (incrementally) the evaluation index `name` and return its config."""
+    from kb.wiring import run_ingest
+
+    cfg = replace(config, index_dir=EVAL_ROOT / name)
+    report = run_ingest(cfg, index_sources(name), progress=progress)
+    if report.changed:
+        print(f"[eval] index {name}: +{len(report.added)} ~{len(report.updated)} "
+              f"-{len(report.removed)} docs, {report.chunks} chunks", file=sys.stderr)
+    return cfg
+
+
+class GoldLocator:
+    """Finds gold documents and passage spans in the loaded index."""
+
+    def __init__(self, docs: dict[str, Document]) -> None:
+        self.docs = docs
+        self._stem: dict[str, list[str]] = {}
+        for d in docs.values():
+            self._stem.setdefault(Path(d.source).stem, []).append(d.doc_id)
+        self.missing: list[str] = []
+
+    def doc_ids(self, key: str) -> list[str]:
+        if key.startswith("documents.json#"):
+            return self._stem.get(key.split("#", 1)[1], [])
+        if "/" in key:
+            return [d.doc_id for d in self.docs.values()
+                    if d.source.replace("\\", "/").endswith(key)]
+        return self._stem.get(key, [])
+
+    def span(self, doc_id: str, text: str | None, normalize) -> tuple[int, int] | None:
+        if text is None:
+            return None
+        doc = self.docs[doc_id].text
+        t = normalize(text).strip()
+        i = doc.find(t)
+        if i >= 0:
+            return i, i + len(t)
+        # Fall back to matching without punctuation and spaces (quiz evidence is often re-typed).
+        keep = [j for j, ch in enumerate(doc) if not _STRIP.match(ch)]
+        stripped = "".join(doc[j] for j in keep)
+        ts = _STRIP.sub("", t)
+        i = stripped.find(ts) if ts else -1
+        if i < 0:
+            return None
+        return keep[i], keep[i + len(ts) - 1] + 1
+
+
+def resolve(q: Question, loc: GoldLocator, normalize) -> list[tuple[str, tuple[int, int] | None]]:
+    """(doc_id, span) per gold that exists in the index; span None = whole document."""
+    out = []
+    for g in q.golds:
+        for did in loc.doc_ids(g.doc):
+            sp = loc.span(did, g.text, normalize)
+            if sp is None and g.text is not None:
+                continue
+            out.append((did, sp))
+    if q.golds and not out:
+        loc.missing.append(q.qid)
+    return out
+
+
+def relevant(chunk, golds) -> int | None:
+    """Index of the gold this chunk satisfies, or None."""
+    for gi, (did, sp) in enumerate(golds):
+        if chunk.doc_id != did:
+            continue
+        if sp is None or (chunk.start < sp[1] and sp[0] < chunk.end):
+            return gi
+    return None
+
+
+def eval_retrieval(searcher, es: EvalSet, modes=MODES, k: int = 10) -> dict:
+    """Per-mode retrieval metrics for the answerable questions of a set."""
+    from ingest.normalize import normalize_query
+
+    loc = GoldLocator(searcher.docs)
+    resolved = {q.qid: resolve(q, loc, normalize_query) for q in es.questions if q.answerable}
+    out: dict = {"n_questions": len(es.questions), "missing_gold": list(loc.missing)}
+    per_q: dict[str, dict] = {}
+    for mode in modes:
+        rows = []
+        t0 = time.perf_counter()
+        for q in es.questions:
+            golds = resolved.get(q.qid)
+            if not golds:
+                continue
+            hits = searcher.search(q.question, k=k, mode=mode)
+            flags, gains, credited = [], [], set()
+            for h in hits:
+                gi = relevant(h.chunk, golds)
+                flags.append(gi is not None)
+                gains.append(1.0 if gi is not None and gi not in credited else 0.0)
+                if gi is not None:
+                    credited.add(gi)
+            ideal = len({d for d, _ in golds}) if all(s is None for _, s in golds) else len(golds)
+            rows.append({"hit@1": hit_at(flags, 1), "hit@5": hit_at(flags, 5),
+                         "hit@10": hit_at(flags, 10), "mrr@10": mrr_at(flags, 10),
+                         "ndcg@10": ndcg_at(gains, 10, min(ideal, 1 if q.kind != "cross"
+                                                           else ideal))})
+            per_q.setdefault(q.qid, {})[mode] = first_relevant(flags)
+        out[mode] = summarize(rows) | {"ms_per_query": round(
+            1000 * (time.perf_counter() - t0) / max(len(rows), 1), 1)}
+    out["ranks"] = per_q
+    return out
+
+
+def format_table(results: dict) -> str:
+    """Markdown table: one row per set and mode."""
+    lines = ["| set | mode | n | hit@1 | hit@5 | hit@10 | MRR@10 | nDCG@10 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        for mode in MODES:
+            m = r.get(mode)
+            if not m:
+                continue
+            lines.append(f"| {name} | {mode} | {m['n']} | {m['hit@1']:.3f} | {m['hit@5']:.3f} | "
+                         f"{m['hit@10']:.3f} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} |")
+    return "\n".join(lines)
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_eval(config: Config, names: list[str] | None = None, progress: bool = True) -> dict:
+    """Evaluate the named sets (default: all available) and return the results."""
+    from kb.wiring import open_searcher
+
+    sets = [s for s in all_sets() if not names or s.name in names]
+    results: dict = {}
+    searchers: dict = {}
+    for es in sets:
+        if es.index not in searchers:
+            searchers[es.index] = open_searcher(ensure_index(es.index, config, progress))
+        s = searchers[es.index]
+        results[es.name] = eval_retrieval(s, es)
+        try:
+            from answer.evaluate import eval_answers
+        except ImportError:
+            continue
+        results[es.name]["ask"] = eval_answers(s, es)
+    return results
+
+
+def run_eval_cli(args, config: Config) -> int:
+    """Entry point of `kb eval`."""
+    results = run_eval(config, args.sets or None)
+    payload = {"date": time.strftime("%Y-%m-%d"), "commit": _commit(), "sets": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
+        return 0
+    print(format_table(results))
+    for name, r in results.items():
+        if r.get("missing_gold"):
+            print(f"{name}: {len(r['missing_gold'])} gold passages not found in the index: "
+                  f"{', '.join(r['missing_gold'][:10])}")
+        if "ask" in r:
+            print(f"{name} ask: " + ", ".join(f"{k}={v}" for k, v in r["ask"].items()
+                                                if not isinstance(v, (list, dict))))
+    print(f"(written to {args.out})")
+    return 0

@@ -1,0 +1,82 @@
+"""BM25 over jieba tokens (bm25s), persisted beside the vector store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.tokenize import Tokenizer
+
+
+def fingerprint(chunk_ids: Sequence[str], dict_fp: str) -> str:
+    """Identifies the exact chunk set and dictionary a BM25 index was built from."""
+    h = hashlib.sha1(dict_fp.encode())
+    for cid in chunk_ids:
+        h.update(cid.encode())
+    return h.hexdigest()[:16]
+
+
+class BM25Index:
+    """Sparse BM25 scores for chunks; row i belongs to `ids[i]`."""
+
+    def __init__(self, ids: list[str], retriever, fp: str) -> None:
+        self.ids = ids
+        self.fp = fp
+        self._r = retriever
+
+    @classmethod
+    def build(cls, ids: list[str], texts: Sequence[str], tokenize: Tokenizer,
+              dict_fp: str) -> BM25Index:
+        """Index `texts` (aligned with `ids`)."""
+        import bm25s
+
+        r = bm25s.BM25()
+        corpus = [tokenize(t) or [""] for t in texts]
+        if corpus:
+            r.index(corpus, show_progress=False)
+        return cls(list(ids), r, fingerprint(ids, dict_fp))
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a killed save leaves the previous index in place."""
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self._r.save(str(tmp))
+        (tmp / "ids.json").write_text(json.dumps({"fp": self.fp, "ids": self.ids}))
+        old = path.with_name(path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, path: Path) -> BM25Index | None:
+        """The saved index, or None when there is none (or it is unreadable)."""
+        import bm25s
+
+        meta = path / "ids.json"
+        if not meta.is_file():
+            return None
+        try:
+            data = json.loads(meta.read_text())
+            r = bm25s.BM25.load(str(path)) if data["ids"] else bm25s.BM25()
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(data["ids"], r, data["fp"])
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query tokens (unknown tokens ignored)."""
+        if not self.ids:
+            return np.zeros(0, dtype=np.float32)
+        vocab = self._r.vocab_dict
+        ids = [vocab[t] for t in query_tokens if t in vocab]
+        if not ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._r.get_scores_from_ids(ids), dtype=np.float32)

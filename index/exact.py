@@ -1,0 +1,91 @@
+"""Exact matching for what users type verbatim: a 文号, 第X条 of a named document,
+a phrase in quotes. Pure functions over the loaded documents and chunks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.models import Chunk, Document
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+ARTICLE_RE = re.compile(r"第([0-9]+|[零〇一二两三四五六七八九十百千]+)条")
+_TITLE_RE = re.compile(r"《([^《》]{2,60})》")
+_QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』]{2,80})[”\"」』]")
+
+
+def cn_to_int(s: str) -> int | None:
+    """Chinese (or Arabic) numeral to int: "二十一" -> 21, "21" -> 21; None if not a numeral."""
+    if s.isdigit():
+        return int(s)
+    total, cur = 0, 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            cur = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (cur or 1) * _CN_UNITS[ch]
+            cur = 0
+        else:
+            return None
+    return total + cur
+
+
+@dataclass(frozen=True)
+class ExactQuery:
+    """What a query asks for verbatim."""
+
+    doc_nos: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    articles: tuple[int, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+
+def parse_exact(query: str, doc_no_re: re.Pattern[str], normalize_doc_no) -> ExactQuery:
+    """Find 文号, 《titles》, 第X条 and quoted phrases in a (normalised) query."""
+    doc_nos = tuple(normalize_doc_no(m.group(0)) for m in doc_no_re.finditer(query))
+    titles = tuple(m.group(1) for m in _TITLE_RE.finditer(query))
+    arts = tuple(n for m in ARTICLE_RE.finditer(query) if (n := cn_to_int(m.group(1))))
+    phrases = tuple(m.group(1).strip() for m in _QUOTE_RE.finditer(query))
+    return ExactQuery(doc_nos, titles, arts, tuple(p for p in phrases if len(p) >= 2))
+
+
+def _title_matches(want: str, title: str) -> bool:
+    return bool(title) and (want == title or want in title or (len(title) >= 6 and title in want))
+
+
+def target_docs(q: ExactQuery, docs: Sequence[Document]) -> list[str]:
+    """Doc ids the query names by 文号 or 《title》."""
+    out = []
+    for d in docs:
+        if (d.meta.doc_no and d.meta.doc_no in q.doc_nos) or any(
+            _title_matches(t, d.title) for t in q.titles
+        ):
+            out.append(d.doc_id)
+    return out
+
+
+def section_article(section: str) -> int | None:
+    """The article number of the innermost 第X条 in a heading path, if any."""
+    found = ARTICLE_RE.findall(section)
+    return cn_to_int(found[-1]) if found else None
+
+
+def pinned_chunks(q: ExactQuery, targets: Sequence[str], chunks: Sequence[Chunk]) -> list[str]:
+    """Chunk ids that match the query verbatim, to be ranked first.
+
+    第X条 pins only inside documents the query names (an article number alone
+    is ambiguous across documents); a quoted phrase pins any chunk containing it.
+    """
+    pinned: list[str] = []
+    if q.articles and targets:
+        tset = set(targets)
+        for want in q.articles:
+            pinned += [c.chunk_id for c in chunks
+                       if c.doc_id in tset and section_article(c.section) == want]
+    for phrase in q.phrases:
+        pinned += [c.chunk_id for c in chunks if phrase in c.text]
+    return list(dict.fromkeys(pinned))

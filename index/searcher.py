@@ -1,0 +1,174 @@
+"""Query the hybrid index: BM25 + vectors fused by RRF, exact matches pinned first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.embedders import Embedder
+from index.exact import parse_exact, pinned_chunks, target_docs
+from index.fusion import rrf
+from index.store import IndexStore
+from index.tokenize import Tokenizer
+from kb.errors import KBError
+from kb.models import Chunk, Document, Hit
+
+MODES = ("hybrid", "bm25", "vector")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search; empty fields do not filter."""
+
+    doc_types: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    issuer: str | None = None
+    source_prefix: str | None = None
+
+    def allows(self, doc: Document) -> bool:
+        m = doc.meta
+        if self.doc_types and m.doc_type not in self.doc_types:
+            return False
+        if self.year_from is not None or self.year_to is not None:
+            year = int(m.date[:4]) if m.date else None
+            if year is None:
+                return False
+            if self.year_from is not None and year < self.year_from:
+                return False
+            if self.year_to is not None and year > self.year_to:
+                return False
+        if self.issuer and self.issuer not in (m.issuer or ""):
+            return False
+        return not (self.source_prefix and not doc.source.startswith(self.source_prefix))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_types or self.year_from is not None or self.year_to is not None
+                    or self.issuer or self.source_prefix)
+
+
+@dataclass
+class Weights:
+    """Fusion weights (tuned by `kb eval`)."""
+
+    bm25: float = 1.0
+    vector: float = 1.0
+    depth: int = 50  # candidates taken from each retriever
+    extra: dict = field(default_factory=dict)
+
+
+class Searcher:
+    """An index loaded into memory for fast repeated queries."""
+
+    def __init__(self, store: IndexStore, tokenize: Tokenizer,
+                 embedder_factory, *, weights: Weights | None = None,
+                 doc_no_re: re.Pattern[str] | None = None, normalize_doc_no=None,
+                 normalize_query=None) -> None:
+        snap = store.snapshot(tokenize)
+        self.store = store
+        self.docs = snap.docs
+        self.chunks = {c.chunk_id: c for c in snap.chunks}
+        self._chunk_list = snap.chunks
+        self._bm25 = snap.bm25
+        self._row_doc = np.array([self.chunks[i].doc_id for i in self._bm25.ids], dtype=object)
+        self.tokenize = tokenize
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self.weights = weights or Weights()
+        self._doc_no_re = doc_no_re
+        self._normalize_doc_no = normalize_doc_no
+        self._normalize_query = normalize_query or (lambda q: q)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def _allowed(self, filters: Filters | None) -> set[str] | None:
+        if filters is None or not filters.active:
+            return None
+        return {d for d, doc in self.docs.items() if filters.allows(doc)}
+
+    def bm25_ranking(self, tokens: list[str], k: int, allowed: set[str] | None) -> list[str]:
+        scores = self._bm25.scores(tokens)
+        if not len(scores):
+            return []
+        if allowed is not None:
+            mask = np.fromiter((d in allowed for d in self._row_doc), bool, len(self._row_doc))
+            scores = np.where(mask, scores, 0.0)
+        n = min(k, int((scores > 0).sum()))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [self._bm25.ids[i] for i in top]
+
+    def vector_ranking(self, query: str, k: int, allowed: set[str] | None) -> list[str]:
+        if not self.chunks:
+            return []
+        qv = self.embedder.embed_queries([query])[0]
+        doc_ids = None if allowed is None else sorted(allowed)
+        got = self.store.vectors.query(qv, k, doc_ids)
+        # A killed ingest can leave vectors the docstore does not know: never return them.
+        return [cid for cid, _ in got if cid in self.chunks]
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               filters: Filters | None = None) -> list[Hit]:
+        """Rank chunks for `query`; hits are 1-based ranked with fused scores."""
+        if mode not in MODES:
+            raise KBError(f"search mode must be one of {', '.join(MODES)}, found {mode!r}")
+        q = self._normalize_query(query).strip()
+        if not q:
+            return []
+        allowed = self._allowed(filters)
+        tokens = self.tokenize(q)
+        depth = max(self.weights.depth, k)
+        rankings: list[Sequence[str]] = []
+        weights: list[float] = []
+        if mode in ("hybrid", "bm25"):
+            rankings.append(self.bm25_ranking(tokens, depth, allowed))
+            weights.append(self.weights.bm25)
+        if mode in ("hybrid", "vector"):
+            rankings.append(self.vector_ranking(q, depth, allowed))
+            weights.append(self.weights.vector)
+        fused = rrf(rankings, weights)
+        if mode == "hybrid" and self._doc_no_re is not None:
+            fused = self._apply_exact(q, fused, allowed)
+        hits = []
+        token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
+        for rank, (cid, score) in enumerate(fused[:k], start=1):
+            c = self.chunks[cid]
+            matched = tuple(t for t in token_set if t in c.text)
+            hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
+                            matched_terms=matched))
+        return hits
+
+    def _apply_exact(self, q: str, fused: list[tuple[str, float]],
+                     allowed: set[str] | None) -> list[tuple[str, float]]:
+        """Pin verbatim matches first, then chunks of documents the query names."""
+        eq = parse_exact(q, self._doc_no_re, self._normalize_doc_no)
+        if not (eq.doc_nos or eq.titles or eq.phrases):
+            return fused
+        docs = [d for d in self.docs.values() if allowed is None or d.doc_id in allowed]
+        targets = target_docs(eq, docs)
+        pinned = [c for c in pinned_chunks(eq, targets, self._chunk_list)
+                  if allowed is None or self.chunks[c].doc_id in allowed]
+        if not pinned and not targets:
+            return fused
+        top = fused[0][1] if fused else 1.0
+        head = [(cid, top + 1.0 - i * 1e-3) for i, cid in enumerate(pinned)]
+        seen = set(pinned)
+        tset = set(targets)
+        in_target = [(c, s) for c, s in fused if c not in seen and self.chunks[c].doc_id in tset]
+        rest = [(c, s) for c, s in fused if c not in seen and self.chunks[c].doc_id not in tset]
+        if targets and not in_target:
+            # The named document did not surface at all: offer its chunks by BM25.
+            toks = self.tokenize(q)
+            ranked = self.bm25_ranking(toks, 20, tset)
+            in_target = [(c, top) for c in ranked if c not in seen]
+        return head + [(c, s + top) for c, s in in_target] + rest

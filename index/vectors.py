@@ -1,0 +1,134 @@
+"""Dense vectors in Chroma, through llama-index's vector-store abstraction.
+
+Chroma is opened embedded (`PersistentClient`) or against a server
+(`HttpClient`); it never gets an embedding function of its own (its default
+would download a model) and always uses cosine space. The collection's
+metadata records which embedder and chunking built it; opening it with
+another one raises `IndexMismatchError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.config import ChromaConfig
+from kb.errors import IndexMismatchError, KBError
+from kb.models import Chunk
+
+_BATCH = 1000
+
+
+def _open_client(cfg: ChromaConfig, path: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if cfg.host:
+        try:
+            return chromadb.HttpClient(host=cfg.host, port=cfg.port, settings=settings)
+        except Exception as exc:  # connection errors come in several types
+            raise KBError(
+                f"Chroma server at {cfg.host}:{cfg.port}: expected a running server, "
+                f"could not connect ({exc.__class__.__name__})"
+            ) from None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class VectorIndex:
+    """Chunk vectors with the chunk metadata needed for filtering (doc_id)."""
+
+    def __init__(self, cfg: ChromaConfig, path: Path, signature: dict[str, str]) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._client = _open_client(cfg, path)
+        meta = {"hnsw:space": "cosine", **signature}
+        collection = self._client.get_or_create_collection(
+            cfg.collection,
+            metadata=meta,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        found = collection.metadata or {}
+        for key, want in signature.items():
+            have = found.get(key)
+            if have != want:
+                raise IndexMismatchError(
+                    f"index collection {cfg.collection!r} was built with {key}={have!r}, "
+                    f"but this configuration uses {want!r}; re-ingest into a new index "
+                    f"directory or set KB_EMBED_MODEL back"
+                )
+        self._collection = collection
+        self.store = ChromaVectorStore(chroma_collection=collection)
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add chunks with their passage vectors (ids are the chunk ids)."""
+        from llama_index.core.schema import TextNode
+
+        nodes = [
+            TextNode(
+                id_=c.chunk_id,
+                text=c.text,
+                embedding=v.tolist(),
+                metadata={"doc_id": c.doc_id, "doc_type": c.doc_type},
+                excluded_embed_metadata_keys=["doc_id", "doc_type"],
+            )
+            for c, v in zip(chunks, vectors, strict=True)
+        ]
+        for i in range(0, len(nodes), _BATCH):
+            self.store.add(nodes[i : i + _BATCH])
+
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        """Remove chunk vectors by id (missing ids are ignored)."""
+        ids = list(ids)
+        for i in range(0, len(ids), _BATCH):
+            self.store.delete_nodes(node_ids=ids[i : i + _BATCH])
+
+    def delete_doc(self, doc_id: str) -> None:
+        """Remove every vector of one document, whatever ids it had."""
+        self._collection.delete(where={"doc_id": doc_id})
+
+    def all_ids(self) -> set[str]:
+        """Every chunk id in the collection (for reconciling after a killed ingest)."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self._collection.get(include=[], limit=5000, offset=offset)
+            ids = got["ids"]
+            out.update(ids)
+            if len(ids) < 5000:
+                return out
+            offset += len(ids)
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def query(
+        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine similarity, optionally only within `doc_ids`."""
+        from llama_index.core.vector_stores.types import (
+            FilterOperator,
+            MetadataFilter,
+            MetadataFilters,
+            VectorStoreQuery,
+        )
+
+        if doc_ids is not None and not doc_ids:
+            return []
+        filters = None
+        if doc_ids is not None:
+            filters = MetadataFilters(
+                filters=[MetadataFilter(key="doc_id", value=list(doc_ids),
+                                        operator=FilterOperator.IN)]
+            )
+        res = self.store.query(
+            VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k,
+                             filters=filters)
+        )
+        sims = res.similarities or [0.0] * len(res.ids or [])
+        return list(zip(res.ids or [], sims, strict=True))

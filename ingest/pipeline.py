@@ -1,0 +1,192 @@
+"""Incremental, restartable ingest of files and folders into an index.
+
+Each file gets a content hash (its bytes, its sidecar's bytes and the pipeline
+version): unchanged files are skipped, changed files replaced, files gone from
+an ingested folder removed from both stores. A file that cannot be read is
+reported by name with its reason and skipped; the job goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from index.embedders import Embedder
+from index.store import IndexStore, index_text
+from index.tokenize import Tokenizer
+from ingest.chunking import ChunkSettings, chunk_document
+from ingest.loaders import SUPPORTED_SUFFIXES, is_sidecar, load_file
+from ingest.metadata import extract_metadata
+from ingest.normalize import normalize_document
+from kb.errors import KBError, LoadError
+from kb.models import Chunk, Document
+
+# Bump when loading, normalising, metadata or chunking change what they produce,
+# so the next ingest redoes every file instead of keeping stale text.
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    repaired: tuple[int, int] = (0, 0)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def doc_id_for(path: Path) -> str:
+    """Stable id of a file: its resolved absolute path."""
+    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def content_hash(path: Path) -> str:
+    """Hash of what determines a file's index entry."""
+    h = hashlib.sha256(PIPELINE_VERSION.encode())
+    h.update(path.read_bytes())
+    side = _sidecar(path)
+    if side.is_file():
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[Path]]:
+    """Files to ingest, files refused (path, reason), and the folders walked."""
+    files: list[Path] = []
+    refused: list[tuple[str, str]] = []
+    roots: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            roots.append(p)
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if not f.is_file() or any(part.startswith(".") for part in rel.parts):
+                    continue
+                if is_sidecar(f):
+                    continue
+                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(f)
+                else:
+                    refused.append((str(f), f"unsupported file type {f.suffix or '(none)'}"))
+        elif p.is_file():
+            if f_ok := p.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(p)
+            if not f_ok:
+                refused.append((str(p), f"unsupported file type {p.suffix or '(none)'}; "
+                                        f"expected one of {' '.join(sorted(SUPPORTED_SUFFIXES))}"))
+        else:
+            refused.append((str(p), "no such file or folder"))
+    return files, refused, roots
+
+
+def build_document(path: Path, chash: str) -> Document:
+    """Load, normalise and describe one file (raises LoadError)."""
+    raw = load_file(path)
+    text, page_starts = normalize_document(raw)
+    if not text.strip():
+        raise LoadError(str(path), "no text after normalisation")
+    meta = extract_metadata(text, str(path), raw.overrides)
+    return Document(doc_id=doc_id_for(path), source=str(path), text=text, meta=meta,
+                    content_hash=chash, page_starts=page_starts)
+
+
+def check_chunks(doc: Document, chunks: Sequence[Chunk]) -> None:
+    """Every chunk must be exactly the document text at its offsets."""
+    for c in chunks:
+        if doc.text[c.start:c.end] != c.text:
+            raise KBError(f"{doc.source}: chunk {c.chunk_id} does not match the text at "
+                          f"[{c.start}:{c.end}] (chunker bug)")
+
+
+def ingest(
+    paths: Sequence[Path],
+    store: IndexStore,
+    embedder: Embedder,
+    tokenize: Tokenizer,
+    settings: ChunkSettings,
+    *,
+    progress: bool = True,
+    on_file: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """Bring the index in line with `paths` (files or folders, recursive)."""
+    t0 = time.perf_counter()
+    report = IngestReport()
+    store.check_chunking(asdict(settings), embedder)
+    report.repaired = store.reconcile()
+    files, refused, roots = discover(paths)
+    report.skipped.extend(refused)
+    stored = store.docstore.hashes()
+    by_doc = store.docstore.chunk_ids_by_doc()
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="file", desc="ingest", dynamic_ncols=True)
+    seen: set[str] = set()
+    for i, path in enumerate(files):
+        did = doc_id_for(path)
+        seen.add(did)
+        try:
+            chash = content_hash(path)
+            if stored.get(did) == chash:
+                report.unchanged += 1
+            else:
+                doc = build_document(path, chash)
+                chunks = chunk_document(doc, settings)
+                check_chunks(doc, chunks)
+                te = time.perf_counter()
+                vecs = embedder.embed_passages([index_text(c) for c in chunks])
+                report.embed_seconds += time.perf_counter() - te
+                store.replace_document(doc, chunks, vecs, by_doc.get(did, ()))
+                (report.updated if did in stored else report.added).append(str(path))
+                report.chunks += len(chunks)
+        except LoadError as exc:
+            report.skipped.append((str(path), exc.reason))
+            if did in stored:
+                # The file is now unreadable: drop its old entry rather than serve stale text.
+                store.remove_document(did)
+                report.removed.append(str(path))
+        except OSError as exc:
+            report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
+        if bar is not None:
+            bar.set_postfix(chunks=report.chunks, skipped=len(report.skipped))
+            bar.update(1)
+        if on_file is not None:
+            on_file(str(path), i + 1, len(files))
+    if bar is not None:
+        bar.close()
+
+    resolved_roots = [r.resolve() for r in roots]
+    sources = store.docstore.sources()
+    for did, source in sources.items():
+        if did in seen:
+            continue
+        sp = Path(source).resolve()
+        gone = not sp.exists()
+        under_root = any(sp.is_relative_to(r) for r in resolved_roots)
+        if gone and (under_root or did in stored and Path(source) in set(paths)):
+            store.remove_document(did)
+            report.removed.append(source)
+
+    if report.changed or any(report.repaired):
+        store.snapshot(tokenize)  # rebuilds and saves BM25 for the new chunk set
+    report.seconds = time.perf_counter() - t0
+    return report

