@@ -28,6 +28,7 @@ class BM25Index:
         self.ids = ids
         self.fp = fp
         self._r = retriever
+        self._df: dict[str, int] = {}
 
     @classmethod
     def build(cls, ids: list[str], texts: Sequence[str], tokenize: Tokenizer,
@@ -80,3 +81,15 @@ class BM25Index:
         if not ids:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._r.get_scores_from_ids(ids), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a token (0 for unknown tokens)."""
+        n = len(self.ids)
+        if token not in self._df:
+            tid = self._r.vocab_dict.get(token) if n else None
+            self._df[token] = (0 if tid is None else
+                               int((self._r.get_scores_from_ids([tid]) > 0).sum()))
+        df = self._df[token]
+        if df == 0:
+            return 0.0
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +48,15 @@ class Filters:
     def active(self) -> bool:
         return bool(self.doc_types or self.year_from is not None or self.year_to is not None
                     or self.issuer or self.source_prefix)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits plus the per-retriever rankings they were fused from (for answer checks)."""
+
+    hits: list[Hit]
+    rankings: dict[str, list[str]]
+    pinned: tuple[str, ...] = ()
 
 
 @dataclass
@@ -117,28 +125,42 @@ class Searcher:
         # A killed ingest can leave vectors the docstore does not know: never return them.
         return [cid for cid, _ in got if cid in self.chunks]
 
+    def normalize(self, text: str) -> str:
+        """The query normalisation the index applies (NFKC, radicals, spaces)."""
+        return self._normalize_query(text)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token over all chunks."""
+        return self._bm25.idf(token)
+
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
                filters: Filters | None = None) -> list[Hit]:
         """Rank chunks for `query`; hits are 1-based ranked with fused scores."""
+        return self.search_detail(query, k, mode, filters).hits
+
+    def search_detail(self, query: str, k: int = 10, mode: str = "hybrid",
+                      filters: Filters | None = None) -> SearchResult:
+        """Like `search`, also returning the bm25/vector rankings and pinned exact matches."""
         if mode not in MODES:
             raise KBError(f"search mode must be one of {', '.join(MODES)}, found {mode!r}")
         q = self._normalize_query(query).strip()
         if not q:
-            return []
+            return SearchResult([], {})
         allowed = self._allowed(filters)
         tokens = self.tokenize(q)
         depth = max(self.weights.depth, k)
-        rankings: list[Sequence[str]] = []
+        named: dict[str, list[str]] = {}
         weights: list[float] = []
         if mode in ("hybrid", "bm25"):
-            rankings.append(self.bm25_ranking(tokens, depth, allowed))
+            named["bm25"] = self.bm25_ranking(tokens, depth, allowed)
             weights.append(self.weights.bm25)
         if mode in ("hybrid", "vector"):
-            rankings.append(self.vector_ranking(q, depth, allowed))
+            named["vector"] = self.vector_ranking(q, depth, allowed)
             weights.append(self.weights.vector)
-        fused = rrf(rankings, weights)
+        fused = rrf(list(named.values()), weights)
+        pinned: list[str] = []
         if mode == "hybrid" and self._doc_no_re is not None:
-            fused = self._apply_exact(q, fused, allowed)
+            fused, pinned = self._apply_exact(q, fused, allowed)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
         for rank, (cid, score) in enumerate(fused[:k], start=1):
@@ -146,20 +168,20 @@ class Searcher:
             matched = tuple(t for t in token_set if t in c.text)
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
-        return hits
+        return SearchResult(hits, named, tuple(pinned))
 
     def _apply_exact(self, q: str, fused: list[tuple[str, float]],
-                     allowed: set[str] | None) -> list[tuple[str, float]]:
+                     allowed: set[str] | None) -> tuple[list[tuple[str, float]], list[str]]:
         """Pin verbatim matches first, then chunks of documents the query names."""
         eq = parse_exact(q, self._doc_no_re, self._normalize_doc_no)
         if not (eq.doc_nos or eq.titles or eq.phrases):
-            return fused
+            return fused, []
         docs = [d for d in self.docs.values() if allowed is None or d.doc_id in allowed]
         targets = target_docs(eq, docs)
         pinned = [c for c in pinned_chunks(eq, targets, self._chunk_list)
                   if allowed is None or self.chunks[c].doc_id in allowed]
         if not pinned and not targets:
-            return fused
+            return fused, []
         top = fused[0][1] if fused else 1.0
         head = [(cid, top + 1.0 - i * 1e-3) for i, cid in enumerate(pinned)]
         seen = set(pinned)
@@ -171,4 +193,4 @@ class Searcher:
             toks = self.tokenize(q)
             ranked = self.bm25_ranking(toks, 20, tset)
             in_target = [(c, top) for c in ranked if c not in seen]
-        return head + [(c, s + top) for c, s in in_target] + rest
+        return head + [(c, s + top) for c, s in in_target] + rest, pinned

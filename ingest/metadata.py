@@ -19,18 +19,16 @@ _FW_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _OPEN = "〔[［(（【"
 _CLOSE = "〕]］)）】"
 _D = "[0-9０-９]"
-# The issuer part excludes function words, so "根据阿府办发〔2021〕21号" yields
-# 阿府办发 rather than 根据阿府办发.
-_ORG = r"[\u4e00-\u9fff]{1,10}?(?<![的了是在和与及据照按依即见等为对由将把经])"
+# Issuer characters exclude function words, so "根据阿府办发〔2021〕21号" yields 阿府办发.
+_ORG_CHAR = r"(?:(?![的了是在和与及据照按依即见等为对由将把件])[\u4e00-\u9fff])"
 DOC_NO_RE = re.compile(
-    rf"(?P<org>(?:(?<=[^\u4e00-\u9fff的了是在和与及据照按依即见等为对由将把经])|^)"
-    rf"[\u4e00-\u9fff]{{1,10}}?)\s*"
+    rf"(?P<org>{_ORG_CHAR}{{1,10}}?)\s*"
     rf"(?:[{re.escape(_OPEN)}]\s*(?P<year>{_D}{{4}})\s*[{re.escape(_CLOSE)}]"
-    rf"|(?P<year2>{_D}{{4}})\s*[-－—]\s*(?=\s*{_D}))"
-    rf"\s*第?\s*(?P<num>{_D}{{1,4}})\s*号"
+    rf"|(?P<year2>{_D}{{4}})\s*(?:[-－—]|年\s*第?))"
+    rf"\s*(?P<num>{_D}{{1,4}})\s*号"
 )
 """Finds 文号 in free text in any bracket style: 阿府办发〔2021〕21号, 国办发[2020]3号,
-示机工发(2024)3号, 穗府办规2024-13号, full-width digits."""
+示机工发(2024)3号, 穗府办规2024-13号, 示机工发2024年3号, full-width digits."""
 
 _CN_DATE_DIGIT = "[〇零○Ｏ一二三四五六七八九]"
 _CN_SMALL = "[一二三四五六七八九十]{1,3}"
@@ -39,9 +37,11 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"),
     re.compile(rf"(?P<y>{_CN_DATE_DIGIT}{{4}})年(?P<m>{_CN_SMALL})月(?:(?P<d>{_CN_SMALL})[日号])?"),
 )
-_ISSUE_RE = re.compile(rf"第\s*(?P<n>\d{{1,4}}|[零〇一二两三四五六七八九十百]+)\s*期")
+_ISSUE_RE = re.compile(r"第\s*(?P<n>\d{1,4}|[零〇一二两三四五六七八九十百]+)\s*期")
 _THEME_RE = re.compile(r"本期主题\s*[：:]\s*(?P<t>.+)")
-_SALUTATION = re.compile(r"^(?:同志们|各位代表|各位委员|同学们|亲爱的.{1,12}|尊敬的.{1,20}|老师们.{0,8})[：:,，]?$")
+_SALUTATION = re.compile(
+    r"^(?:同志们|各位代表|各位委员|同学们|亲爱的.{1,12}|尊敬的.{1,20}|老师们.{0,8})[：:,，]?$"
+)
 _ORG_SUFFIX = re.compile(
     r"(?:委员会|人民政府|办公厅|办公室|政府|党委|党组|工委|纪委|机关党委|总支部|支部|局|厅|部|委|署|"
     r"院|会|中心|小组|国务院|中共中央|数据局)$"
@@ -49,7 +49,21 @@ _ORG_SUFFIX = re.compile(
 _JUNK = re.compile(
     r"^(?:---+|={3,}|\*{3,}|<[^>]+>.*|[\w\u4e00-\u9fff]{1,12}\s*[:：]\s*https?://\S*|.*https?://.*|"
     r".*www\.\S+.*|.*【法宝引证码】.*|原文链接.*|首页.*|.*>\s*$|>|字号.*|来源[:：].*|"
-    r"发布时间.*|浏览次数.*|打印.*|分享到.*|.*ICP备.*|.*公网安备.*|网站标识码.*)$"
+    r"发布时间.*|浏览次数.*|打印.*|分享到.*|.*ICP备.*|.*公网安备.*|网站标识码.*|\[!\w+\].*|"
+    r"\S{0,16}\d{1,2}月\d{1,2}日电.*|.{0,10}记者\S{2,4})$"
+)
+_HEADING_LIKE = re.compile(
+    r"^(?:第[一二三四五六七八九十百零〇\d]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]"
+    r"|总\s*纲|序\s*言|前\s*言|目\s*录)"
+)
+_SPEAKER = re.compile(r"^(?:[^\s。，；：！？]{2,40}\s)?[\u4e00-\u9fff]{2,4}$")
+_ARTICLE_LINE = re.compile(r"^第[一二三四五六七八九十百零〇\d]+条(?:\s|$)")
+_POLICY_TITLE = re.compile(
+    r"办法|意见|方案|规定|条例|通知|细则|规则|规范|准则|决定|纲要|规划|计划|章程|要点|"
+    r"(?<![做方想看说])法$"
+)
+_CASE_HEADING = re.compile(
+    r"^[一二三四五六七八九十]+、.{0,6}(?:背景|基本情况|做法|举措|成效|启示|经验|体会)"
 )
 _TERMINAL = ("。", "！", "？", "；", "…")
 _CONTINUES = ("、", "，", "：", "和", "与", "及", "的", "《", "（")
@@ -99,8 +113,11 @@ def _lines(text: str) -> list[str]:
                 break
     out = []
     for line in raw:
-        line = " ".join(line.split())
-        line = re.sub(r"^#{1,6}\s*", "", line)
+        line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # markdown image
+        line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)  # markdown link -> its text
+        line = " ".join(re.sub(r"^(?:#{1,6}|>)\s*|\*\*", "", line.strip()).split())
+        dateline = re.match(r"^\S{0,16}\d{1,2}月\d{1,2}日电\s*题[：:](.+)$", line)
+        line = dateline.group(1) if dateline else line
         if line and not _JUNK.match(line):
             out.append(line)
     return out
@@ -119,6 +136,7 @@ def _is_doc_no_line(line: str) -> bool:
 
 def _title_like(line: str) -> bool:
     return (len(line) <= 120 and not line.endswith(_TERMINAL) and "。" not in line
+            and not (len(line) > 30 and line.count("，") >= 2)
             and not line.endswith(("：", ":")) and not _is_date_line(line)
             and not _is_doc_no_line(line))
 
@@ -129,37 +147,39 @@ def _same(a: str, b: str) -> bool:
 
 
 def _title(lines: list[str]) -> tuple[str | None, int]:
-    """Title and the index of the first line after it (skipping repeated title lines)."""
-    if not lines or not _title_like(lines[0]):
+    """Title and the index of the first line after it (repeated title lines skipped)."""
+    if (not lines or not _title_like(lines[0]) or _HEADING_LIKE.match(lines[0])
+            or len(lines[0].replace(" ", "")) < 4):
         return None, 0
     first = lines[0]
     web = re.match(r"^【(.+)】\s*[-_|｜].*$", first)
     if web:
         first = web.group(1)
-    chain, i = [first], 1
+    i = 1
     while i < len(lines) and _same(lines[i], first):
         i += 1
-    # Further short lines belong to the title when they end in a subtitle, date or 文号 line,
-    # or when the line before is visibly unfinished.
+    # A title may wrap: later short lines join it when a subtitle, date or 文号 line
+    # follows them, or when the first line is visibly unfinished.
     j = i
-    while j < len(lines) and j - i < 3 and len(lines[j]) <= 50 and _title_like(lines[j]) \
-            and not lines[j].startswith("——") and not _SALUTATION.match(lines[j]):
+    while (j < len(lines) and j - i < 3 and len(lines[j]) <= 50 and _title_like(lines[j])
+           and not lines[j].startswith("——") and not _SALUTATION.match(lines[j])
+           and not _HEADING_LIKE.match(lines[j])):
         j += 1
     nxt = lines[j] if j < len(lines) else ""
-    unfinished = chain[-1].endswith(_CONTINUES)
-    if j > i and (nxt.startswith("——") or _is_date_line(nxt) or _is_doc_no_line(nxt)
-                  or unfinished):
-        take = j if not unfinished or nxt.startswith("——") or _is_date_line(nxt) else i + 1
-        chain.extend(lines[i:take])
-        i = take
-    sep = " " if i < len(lines) and lines[i].startswith("——") else ""
-    if i < len(lines) and lines[i].startswith("——") and len(lines[i]) <= 60:
+    chain = [first]
+    if j > i and (nxt.startswith("——") or _is_date_line(nxt) or _is_doc_no_line(nxt)):
+        chain += lines[i:j]
+        i = j
+    elif j > i and first.endswith(_CONTINUES):
         chain.append(lines[i])
         i += 1
-    title = sep.join(chain[:-1]) + chain[-1] if sep and len(chain) > 1 else "".join(chain)
-    if sep and len(chain) > 2:
-        title = sep.join(chain[:-1]) + chain[-1]
-    return title.strip(), i
+    subtitle = ""
+    if i < len(lines) and lines[i].startswith("——") and len(lines[i]) <= 60:
+        subtitle = lines[i]
+        i += 1
+    # Two-line slogan titles (with a subtitle) read better with a space between lines.
+    main = (" " if subtitle and len(chain) > 1 else "").join(chain)
+    return main + subtitle, i
 
 
 def _org_line(line: str) -> str | None:
@@ -176,16 +196,157 @@ def _issuer_from_title(title: str) -> str | None:
     return None
 
 
-def _closing(lines: list[str]) -> tuple[str | None, str | None]:
-    """Issuer and date of the 落款: a date line near the end with org lines above it."""
-    tail = lines[-8:]
-    for k in range(len(tail) - 1, -1, -1):
-        if _is_date_line(tail[k]) and parse_date(tail[k]) and len(parse_date(tail[k]) or "") == 10:
-            orgs: list[str] = []
-            for line in reversed(tail[:k]):
-                org = _org_line(line)
-                if not org:
-                    break
-                orgs.insert(0, org)
-            return (" ".join(orgs) or None), parse_date(tail[k])
+def _signoff(lines: list[str]) -> tuple[str | None, str | None]:
+    """Issuer and date of a 落款 in `lines`: a full date line with org lines above it."""
+    for k in range(len(lines) - 1, -1, -1):
+        date = parse_date(lines[k]) if _is_date_line(lines[k]) else None
+        if not date or len(date) != 10:
+            continue
+        orgs: list[str] = []
+        for line in reversed(lines[max(0, k - 3):k]):
+            org = _org_line(line)
+            if not org:
+                break
+            orgs.insert(0, org)
+        if orgs or k >= len(lines) - 3 or len(lines[k]) <= 12:
+            return (" ".join(orgs) or None), date
     return None, None
+
+
+def _speaker(lines: list[str]) -> str | None:
+    """A line like `示例市委常委、市委秘书长 王晓东` (or a bare name) under a speech title."""
+    for line in lines[:3]:
+        if _is_date_line(line):
+            continue
+        m = _SPEAKER.match(line)
+        if m and not _SALUTATION.match(line) and not _org_line(line):
+            return line
+        break
+    return None
+
+
+def _doc_type(title: str, lines: list[str], body: list[str], has_doc_no: bool) -> str:
+    articles = sum(1 for line in body if _ARTICLE_LINE.match(line))
+    if articles >= 3 or has_doc_no:
+        return "policy"
+    if re.search(r"讲话|致辞|发言|讲稿|讲课|报告会", title):
+        return "speech"
+    if re.search(r"报告|总结|述职|决算", title):
+        return "report"
+    if _POLICY_TITLE.search(re.sub(r"[（(][^）)]*[）)]$", "", title)) or articles:
+        return "policy"
+    if re.search(r"案例|经验|做法|纪实|主题党日|党日活动|党支部|党总支", title):
+        return "case"
+    top = lines[:6]
+    if any(_SALUTATION.match(line) for line in body[:12]) or (top and _is_date_line(top[0])
+                                                             and top[0].startswith("（")):
+        return "speech"
+    headings = sum(1 for line in body if _CASE_HEADING.match(line))
+    return "case" if headings >= 2 else "other"
+
+
+def _handbook(lines: list[str]) -> dict[str, object] | None:
+    """Header fields of a 《新风》-style issue: `专刊` line, then `第X期` within two lines."""
+    if not lines or not re.search(r"专刊|简报|期刊|工作动态", lines[0]) or len(lines[0]) > 30:
+        return None
+    issue_line = next((ln for ln in lines[1:3] if _ISSUE_RE.search(ln)), None)
+    if issue_line is None:
+        return None
+    n = _ISSUE_RE.search(issue_line)
+    assert n is not None
+    out: dict[str, object] = {"title": f"{lines[0]} {issue_line}",
+                              "issue_no": cn_to_int(n.group("n"))}
+    for line in lines[1:6]:
+        month = parse_date(line) if line is not issue_line else None
+        if month and "issue_month" not in out:
+            out["issue_month"] = month[:7]
+            out["date"] = month
+            editor = re.match(r"^(.{2,40}?)\s*编", line)
+            if editor and _ORG_SUFFIX.search(editor.group(1)):
+                out["issuer"] = editor.group(1)
+        theme = _THEME_RE.match(line)
+        if theme and "theme" not in out:
+            out["theme"] = theme.group("t").rstrip("。 ")
+    return out
+
+
+def extract_metadata(
+    text: str, source: str, overrides: Mapping[str, str] | None = None
+) -> DocMeta:
+    """Detect a document's metadata from its normalised text; `overrides` win.
+
+    `overrides` keys are DocMeta field names (values as strings; unknown keys are
+    ignored since front matter carries other keys too). An invalid doc_type, date or
+    issue_no raises ConfigError.
+    """
+    lines = _lines(text)
+    fields_: dict[str, object] = {}
+    hb = _handbook(lines)
+    if hb:
+        fields_.update(hb, doc_type="handbook")
+    else:
+        title, after = _title(lines)
+        fields_["title"] = title or PurePath(source).stem
+        header = lines[after:after + 8]
+        doc_no_line = next((ln for ln in lines[:after + 8] if _is_doc_no_line(ln)), None)
+        m = DOC_NO_RE.search(doc_no_line or title or "")
+        if m:
+            fields_["doc_no"] = normalize_doc_no(m.group(0))
+        doc_type = _doc_type(fields_["title"], header, lines[after:], bool(doc_no_line))
+        fields_["doc_type"] = doc_type
+        fields_.update(_dates_and_issuer(title, header, lines, after, doc_type))
+        if doc_type in ("speech", "report"):
+            fields_["speaker"] = _speaker(header)
+    meta = DocMeta(**fields_)  # type: ignore[arg-type]
+    return _apply_overrides(meta, overrides or {})
+
+
+def _dates_and_issuer(
+    title: str | None, header: list[str], lines: list[str], after: int, doc_type: str
+) -> dict[str, object]:
+    out: dict[str, object] = {}
+    # Preference: date line right under the title, then the closing 落款, then a 落款
+    # in the header (a notice that forwards an attached document).
+    under = next((ln for ln in header[:2] if _is_date_line(ln)), None)
+    end_org, end_date = _signoff(lines[-8:])
+    head_org, head_date = _signoff(lines[after:after + 15])
+    title_date = parse_date(title) if title and len(parse_date(title) or "") == 10 else None
+    out["date"] = (parse_date(under) if under else None) or end_date or head_date or title_date
+    issuer = _issuer_from_title(title or "") or end_org or head_org
+    if issuer is None and doc_type == "case" and header and _org_line(header[0]):
+        issuer = _org_line(header[0])
+    out["issuer"] = issuer
+    return out
+
+
+def _apply_overrides(meta: DocMeta, overrides: Mapping[str, str]) -> DocMeta:
+    known = {f.name for f in fields(DocMeta)}
+    changes: dict[str, object] = {}
+    for key, value in overrides.items():
+        if key not in known or value is None:
+            continue
+        value = str(value).strip()
+        if key == "doc_type":
+            if value not in DOC_TYPES:
+                raise ConfigError(f"doc_type override {value!r} is not one of: "
+                                  f"{', '.join(DOC_TYPES)}")
+            changes[key] = value
+        elif key == "issue_no":
+            digits = value.translate(_FW_DIGITS).lstrip("第").rstrip("期")
+            try:
+                changes[key] = cn_to_int(digits) if digits else None
+            except KeyError:
+                raise ConfigError(f"issue_no override {value!r} is not a number") from None
+        elif key == "date":
+            iso = parse_date(value) if value else None
+            if value and iso is None:
+                raise ConfigError(f"date override {value!r} is not a date (expected YYYY-MM-DD)")
+            changes[key] = iso
+        elif key == "doc_no":
+            changes[key] = normalize_doc_no(value) if value else None
+        elif key == "title":
+            if value:
+                changes[key] = value
+        else:
+            changes[key] = value or None
+    return replace(meta, **changes)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 
 from ingest.pdf_lines import rejoin_lines as _rejoin
-from ingest.radicals import RADICAL_SUPPLEMENT
+from ingest.radicals import KANGXI_OVERRIDES, RADICAL_SUPPLEMENT
 from kb.models import RawDocument
 
 Chars = list[str]
@@ -74,6 +74,8 @@ def _char_out(group: str) -> str:
         return group
     if ch in RADICAL_SUPPLEMENT:
         return RADICAL_SUPPLEMENT[ch]
+    if ch in KANGXI_OVERRIDES:
+        return KANGXI_OVERRIDES[ch]
     if ch != "\n" and unicodedata.category(ch) == "Cc":
         return ""
     return unicodedata.normalize("NFKC", group)

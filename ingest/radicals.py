@@ -37,3 +37,7 @@ def _table() -> dict[str, str]:
 
 RADICAL_SUPPLEMENT: dict[str, str] = _table()
 """Radical character -> ordinary ideograph, for every mapped code point of the block."""
+
+KANGXI_OVERRIDES: dict[str, str] = {"\u2f3e": "\u6237"}
+"""Kangxi radicals whose NFKC form is a traditional variant where PDFs of simplified
+Chinese meant the simplified character: ⼾ would become 戶 but stands for 户 (门户网站)."""

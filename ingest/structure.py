@@ -43,6 +43,7 @@ _ANNEX = re.compile(r"附件\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})
 _CLAUSE_END = re.compile(r"[。；：！？;:!?]")
 _POINT_END = re.compile(r"[。；：！？，,;:!?]")
 _SENT_END = re.compile(r"[。！？；…]+[”’」』）)】〕》\"']*")
+_PREFACE = re.compile(r"(?:总\s?纲|序\s?言|前\s?言)$")
 _SPACED_CHARS = re.compile(r"^(?:\S )+\S$")
 
 
@@ -97,6 +98,7 @@ class _Head:
     kind: str
     start: int
     label: str
+    line_end: int = -1  # set for points: a point is one paragraph
 
 
 def _squeeze(s: str) -> str:
@@ -150,7 +152,9 @@ def outline(text: str, doc_type: str) -> list[Section]:
     Enumerations inside a 第X条 are list items, not headings, so an article stays one
     leaf. 一、/（一）/1./（1）/一是 must count up from 1 (a restart at 1 is allowed)
     to be taken as headings, which drops stray "3." lines and numbered asides.
-    一是 points are looked for in speeches and reports only.
+    一是 points are looked for in speeches and reports only; a point is one paragraph,
+    so text after the last point belongs to the enclosing section again.
+    总纲/序言/前言 on their own line count as chapters.
     """
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -169,6 +173,11 @@ def outline(text: str, doc_type: str) -> list[Section]:
         if not line:
             continue
         start = lstart + indent
+        if _PREFACE.match(line):
+            heads.append(_Head("chapter", start, _squeeze(line)))
+            last.clear()
+            in_article = False
+            continue
         found = _division(line, start, lines, idx)
         if found:
             heads.extend(found)
@@ -195,6 +204,8 @@ def outline(text: str, doc_type: str) -> list[Section]:
             continue
         head = _enumeration(line, start, last, points_ok)
         if head:
+            if head.kind == "point":
+                head.line_end = start + len(line)
             heads.append(head)
     return _nest(text, heads)
 
@@ -232,6 +243,8 @@ def _nest(text: str, heads: list[_Head]) -> list[Section]:
         levels.append(len(stack))
     sections: list[Section] = []
     for h, level, end in zip(heads, levels, ends, strict=True):
+        if h.line_end >= 0:
+            end = min(end, h.line_end)
         while end > h.start and text[end - 1].isspace():
             end -= 1
         sections.append(Section(level, h.label, h.kind, h.start, end))

@@ -1,0 +1,56 @@
+"""`kb ask`: answers as text or JSON (one object per line for stdin input)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from kb.models import Answer
+
+
+def answer_json(a: Answer) -> dict:
+    """The stable JSON form of an answer."""
+    return {
+        "question": a.question,
+        "answer": a.answer,
+        "refused": a.refused,
+        "citations": [
+            {k: v for k, v in asdict(c).items() if k != "doc_id"} for c in a.citations
+        ],
+        "nearest": list(a.nearest),
+    }
+
+
+def print_answer(a: Answer) -> None:
+    print(a.answer)
+    if a.refused:
+        if a.nearest:
+            print("最相近的文档：" + "；".join(f"《{t}》" for t in a.nearest))
+        return
+    print()
+    print("引文出处：")
+    for c in a.citations:
+        where = f"{c.source} [{c.start}:{c.end}]" + (f" 第{c.page}页" if c.page else "")
+        print(f"[{c.n}] {c.reference}  —— {where}")
+
+
+def run_ask(args, config, filters) -> int:
+    """Entry point of `kb ask`."""
+    from answer.compose import ask
+    from kb.wiring import open_searcher
+
+    searcher = open_searcher(config)
+    if args.question == "-":
+        for line in sys.stdin:
+            q = line.strip()
+            if q:
+                print(json.dumps(answer_json(ask(searcher, q, filters=filters)),
+                                 ensure_ascii=False), flush=True)
+        return 0
+    a = ask(searcher, args.question, filters=filters)
+    if args.json:
+        print(json.dumps(answer_json(a), ensure_ascii=False, indent=2))
+    else:
+        print_answer(a)
+    return 0

@@ -1,0 +1,165 @@
+"""Pick the sentences that answer a question and cite them verbatim.
+
+No LLM: candidate sentences come from the top hits; each is scored by how much
+of the question's (IDF-weighted) vocabulary it covers plus a prior from its
+hit's rank; near-duplicates are dropped and sources kept diverse. Every quote
+is cut from the normalised document text and re-checked before it is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from answer.references import reference_for
+from ingest.structure import split_sentences
+from kb.models import Answer, Citation, Document, Hit
+
+REFUSAL_TEXT = "知识库中未找到相关依据"
+
+
+@dataclass(frozen=True)
+class AskSettings:
+    """Knobs of the extractive answer (calibrated by `kb eval`)."""
+
+    hits: int = 8
+    max_quotes: int = 4
+    per_doc: int = 2
+    min_sentence_chars: int = 8
+    rank_prior: float = 0.25
+    keep_ratio: float = 0.55  # keep sentences scoring at least this share of the best
+    dup_jaccard: float = 0.6
+    refuse_below: float = 0.34  # refuse when the best evidence covers less of the question
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    coverage: float
+    score: float
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def _similar(a: str, b: str, limit: float) -> bool:
+    ba, bb = _bigrams(a), _bigrams(b)
+    if not ba or not bb:
+        return a == b
+    return len(ba & bb) / len(ba | bb) >= limit or a in b or b in a
+
+
+def question_terms(searcher, question: str) -> dict[str, float]:
+    """Content tokens of the question with their IDF weights."""
+    terms: dict[str, float] = {}
+    for t in searcher.tokenize(question):
+        w = searcher.idf(t)
+        if w > 0:
+            terms[t] = w
+    return terms
+
+
+def coverage(terms: dict[str, float], text: str) -> float:
+    """Share of the question's IDF mass whose terms occur in `text`."""
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in terms.items() if t in text) / total
+
+
+def candidates(searcher, hits: list[Hit], terms: dict[str, float],
+               s: AskSettings) -> list[Candidate]:
+    """Scored sentences of the hits, best first."""
+    out = []
+    for hit in hits:
+        c = hit.chunk
+        doc = searcher.docs[c.doc_id]
+        for start, end in split_sentences(c.text, c.start):
+            text = doc.text[start:end]
+            if len(text) < s.min_sentence_chars:
+                continue
+            cov = coverage(terms, text)
+            out.append(Candidate(hit, start, end, text, cov, cov + s.rank_prior / hit.rank))
+    return sorted(out, key=lambda x: (-x.score, x.hit.rank, x.start))
+
+
+def select(cands: list[Candidate], s: AskSettings) -> list[Candidate]:
+    """Best sentences without near-duplicates, at most `per_doc` from one document."""
+    chosen: list[Candidate] = []
+    per_doc: dict[str, int] = {}
+    if not cands:
+        return chosen
+    floor = cands[0].score * s.keep_ratio
+    for c in cands:
+        if len(chosen) >= s.max_quotes or c.score < floor:
+            break
+        did = c.hit.chunk.doc_id
+        if per_doc.get(did, 0) >= s.per_doc:
+            continue
+        if any(_similar(c.text, o.text, s.dup_jaccard) for o in chosen):
+            continue
+        chosen.append(c)
+        per_doc[did] = per_doc.get(did, 0) + 1
+    return chosen
+
+
+def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Citation | None:
+    """A citation whose quote is exactly the document text at [start:end], else None."""
+    quote = doc.text[start:end]
+    if not quote or doc.text[start:end] != quote:
+        return None
+    page = doc.page_at(start)
+    return Citation(n=n, quote=quote, doc_id=doc.doc_id, source=doc.source, title=doc.title,
+                    section=hit.chunk.section, page=page, start=start, end=end,
+                    reference=reference_for(doc, hit.chunk.section, page))
+
+
+def verify(citation: Citation, doc: Document) -> bool:
+    """True when the quote is verbatim the document text at its offsets."""
+    return doc.doc_id == citation.doc_id and doc.text[citation.start:citation.end] == citation.quote
+
+
+def _refuse(question: str, hits: list[Hit]) -> Answer:
+    nearest = tuple(dict.fromkeys(h.chunk.title for h in hits))[:3]
+    return Answer(question=question, answer=REFUSAL_TEXT, refused=True, citations=(),
+                  nearest=nearest)
+
+
+def ask(searcher, question: str, *, filters=None, settings: AskSettings | None = None) -> Answer:
+    """Answer `question` from the index with verified, numbered quotes (or refuse)."""
+    s = settings or AskSettings()
+    result = searcher.search_detail(question, k=s.hits, filters=filters)
+    hits = result.hits
+    if not hits:
+        return _refuse(question, hits)
+    terms = question_terms(searcher, searcher.normalize(question))
+    cands = candidates(searcher, hits, terms, s)
+    best = max((c.coverage for c in cands), default=0.0)
+    if not result.pinned and best < s.refuse_below:
+        return _refuse(question, hits)
+    chosen = select(cands, s)
+    if result.pinned:
+        # A verbatim match (文号 + 第X条, quoted phrase) leads, even if it shares few words.
+        pin = next((c for c in cands if c.hit.chunk.chunk_id in result.pinned), None)
+        if pin is not None and pin not in chosen:
+            chosen = [pin, *chosen][: s.max_quotes]
+    # Present quotes grouped by document (in order of first appearance), in text order.
+    first = {}
+    for i, c in enumerate(chosen):
+        first.setdefault(c.hit.chunk.doc_id, i)
+    chosen.sort(key=lambda c: (first[c.hit.chunk.doc_id], c.start))
+    citations, parts = [], []
+    for c in chosen:
+        doc = searcher.docs[c.hit.chunk.doc_id]
+        cit = make_citation(len(citations) + 1, doc, c.hit, c.start, c.end)
+        if cit is None or not verify(cit, doc):
+            continue
+        citations.append(cit)
+        parts.append(f"{cit.quote}[{cit.n}]")
+    if not citations:
+        return _refuse(question, hits)
+    return Answer(question=question, answer="".join(parts), refused=False,
+                  citations=tuple(citations))

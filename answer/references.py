@@ -1,0 +1,68 @@
+"""Formal references for citations, the way Chinese official writing cites.
+
+- policy:   《标题》（文号）第X条        《示例市级机关党务干部培训管理办法》（示机工发〔2023〕12号）第三条
+- speech:   讲话人：《标题》（YYYY年M月D日）  王晓东：《在示例市级机关青年干部座谈会上的讲话》（2024年5月4日）
+- handbook: 《新风》专刊第X期《案例标题》  《新风》专刊第5期《示例市财政局机关党委：“三张清单”压实支部责任》
+- other:    《标题》, plus （YYYY年M月D日） when dated and 第N页 when the page is known
+A title that itself contains 《》 gets them turned into 〈〉, as nested titles are written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.models import Document
+
+_ARTICLE = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
+_CASE_HEAD = re.compile(r"^【[^】]*】\s*|^(?:典型)?案例[一二三四五六七八九十\d]+[：:、 ]\s*")
+
+
+def cn_date(iso: str | None) -> str | None:
+    """2024-05-04 -> 2024年5月4日 (2024-05 -> 2024年5月)."""
+    if not iso:
+        return None
+    parts = iso.split("-")
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:
+        return None
+    return "".join(f"{n}{u}" for n, u in zip(nums, ("年", "月", "日"), strict=False))
+
+
+def book_title(title: str) -> str:
+    """Wrap a title in 《》, turning inner 《》 into 〈〉."""
+    inner = title.strip().strip("《》").replace("《", "〈").replace("》", "〉")
+    return f"《{inner}》"
+
+
+def article_of(section: str) -> str | None:
+    """The innermost 第X条 in a heading path."""
+    found = _ARTICLE.findall(section or "")
+    return found[-1] if found else None
+
+
+def case_title(section: str) -> str | None:
+    """The case heading inside a handbook issue's heading path, without its 【典型案例一】 tag."""
+    for part in (section or "").split(" > "):
+        if _CASE_HEAD.match(part):
+            return _CASE_HEAD.sub("", part).strip() or None
+    return None
+
+
+def reference_for(doc: Document, section: str, page: int | None) -> str:
+    """Copy-ready reference for a quote from `doc` at heading path `section`."""
+    m = doc.meta
+    title = book_title(m.title)
+    date = cn_date(m.date)
+    if m.doc_type == "policy":
+        ref = title + (f"（{m.doc_no}）" if m.doc_no else "")
+        return ref + (article_of(section) or "")
+    if m.doc_type == "speech":
+        ref = title + (f"（{date}）" if date else "")
+        return f"{m.speaker}：{ref}" if m.speaker else ref
+    if m.doc_type == "handbook":
+        issue = f"第{m.issue_no}期" if m.issue_no else ""
+        case = case_title(section)
+        return f"《新风》专刊{issue}" + (book_title(case) if case else "")
+    ref = title + (f"（{date}）" if date else "")
+    return ref + (f"第{page}页" if page else "")

@@ -1,0 +1,1 @@
+"""Turning files into normalised, chunked documents."""
