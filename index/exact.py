@@ -7,31 +7,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.structure import cn_to_int
 from kb.models import Chunk, Document
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 ARTICLE_RE = re.compile(r"第([0-9]+|[零〇一二两三四五六七八九十百千]+)条")
 _TITLE_RE = re.compile(r"《([^《》]{2,60})》")
 _QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』]{2,80})[”\"」』]")
-
-
-def cn_to_int(s: str) -> int | None:
-    """Chinese (or Arabic) numeral to int: "二十一" -> 21, "21" -> 21; None if not a numeral."""
-    if s.isdigit():
-        return int(s)
-    total, cur = 0, 0
-    for ch in s:
-        if ch in _CN_DIGITS:
-            cur = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (cur or 1) * _CN_UNITS[ch]
-            cur = 0
-        else:
-            return None
-    return total + cur
 
 
 @dataclass(frozen=True)

@@ -80,15 +80,17 @@ class VectorIndex:
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Add chunks with their passage vectors (ids are the chunk ids)."""
-        from llama_index.core.schema import TextNode
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+        # The SOURCE relationship makes llama-index store our doc id as the node's
+        # ref_doc_id (metadata keys "doc_id"/"document_id"), which deletes and filters use.
         nodes = [
             TextNode(
                 id_=c.chunk_id,
                 text=c.text,
                 embedding=v.tolist(),
-                metadata={"doc_id": c.doc_id, "doc_type": c.doc_type},
-                excluded_embed_metadata_keys=["doc_id", "doc_type"],
+                metadata={"doc_type": c.doc_type},
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
             )
             for c, v in zip(chunks, vectors, strict=True)
         ]
@@ -103,7 +105,7 @@ class VectorIndex:
 
     def delete_doc(self, doc_id: str) -> None:
         """Remove every vector of one document, whatever ids it had."""
-        self._collection.delete(where={"doc_id": doc_id})
+        self.store.delete(ref_doc_id=doc_id)
 
     def all_ids(self) -> set[str]:
         """Every chunk id in the collection (for reconciling after a killed ingest)."""

@@ -16,7 +16,8 @@ Decisions (see also ChunkSettings):
   附件 are never merged, so an article keeps its own citation path. A merged chunk's
   section is the common parent's path; top-level siblings keep the first one's path.
 - overlap_sentences > 0 makes each continuation piece of a split unit start that many
-  sentences earlier (within the same unit only).
+  sentences earlier (within the same unit only). max_chars bounds a chunk's new text;
+  the repeated sentences come on top.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 from ingest.structure import outline, split_sentences
+from kb.errors import ConfigError
 from kb.models import Chunk, Document, Section
 
 _MERGEABLE = {"h1", "h2", "h3", "h4", "point", "tail"}
@@ -38,6 +40,12 @@ class ChunkSettings:
     max_chars: int = 500
     min_chars: int = 80
     overlap_sentences: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_chars < 1 or self.min_chars < 0 or self.overlap_sentences < 0:
+            raise ConfigError(
+                f"chunk settings need max_chars >= 1, min_chars >= 0, overlap_sentences >= 0; "
+                f"got {self.max_chars}, {self.min_chars}, {self.overlap_sentences}")
 
 
 @dataclass

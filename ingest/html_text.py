@@ -8,7 +8,7 @@ Steps:
    container's parent (half), links count for nothing, and the winner is the
    element with the highest credit times (1 - link density);
 3. render it with block elements on their own lines (`<br>` too), inline
-   elements joined, data tables as `| a | b |` rows (same as .docx), layout
+   elements joined, data tables as `|a|b|` rows (same as .docx), layout
    tables (nested tables) as plain blocks;
 4. drop short boilerplate lines (版权所有, 网站地图, 打印本页, 关闭窗口, 浏览次数 …);
 5. put the page title (meta ArticleTitle, h1 or <title> without the site name)
@@ -159,7 +159,7 @@ def _render(node: Tag, out: list[str]) -> None:
             for row in child.find_all("tr"):
                 cells = [_inline(c) for c in row.find_all(["td", "th"], recursive=False)]
                 if any(cells):
-                    out.append("| " + " | ".join(cells) + " |\n")
+                    out.append("|" + "|".join(cells) + "|\n")
         elif child.name in _BLOCK_TAGS:
             out.append("\n")
             _render(child, out)

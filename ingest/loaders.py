@@ -9,9 +9,9 @@ Formats:
   `---` block of `key: value` lines is removed and returned as overrides.
 - .docx: body paragraphs and tables in document order, one paragraph per line
   (headings included, as their own lines). A table row becomes one line
-  `| cell | cell |` with the cell's paragraphs joined by a space, which is the
-  corpus source convention, so table text round-trips exactly; merged cells
-  appear once. Text in headers, footers, text boxes and Word's automatic
+  `|cell|cell|` with the cell's paragraphs joined by a space: the corpus source
+  convention, so tables round-trip exactly and each cell stays quotable on its
+  own; a horizontally merged cell appears once. Text in headers, footers, text boxes and Word's automatic
   numbering (list labels) is not read.
 - .pdf: pypdf text per page joined by "\n"; `page_starts` gives each page's
   offset. A bare page-number line at the top or bottom of a page ("- 3 -",
@@ -114,7 +114,7 @@ def _table_lines(table) -> list[str]:
             seen.add(id(cell._tc))
             cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
         if any(cells):
-            lines.append("| " + " | ".join(c.replace("\n", " ") for c in cells) + " |")
+            lines.append("|" + "|".join(c.replace("\n", " ") for c in cells) + "|")
     return lines
 
 

@@ -11,40 +11,20 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import PurePath
 
+from ingest.docrefs import DOC_NO_RE, FW_DIGITS, find_date, normalize_doc_no, parse_date
 from ingest.structure import cn_to_int
 from kb.errors import ConfigError
 from kb.models import DOC_TYPES, DocMeta
 
-_FW_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_OPEN = "〔[［(（【"
-_CLOSE = "〕]］)）】"
-_D = "[0-9０-９]"
-# Issuer characters exclude function words, so "根据阿府办发〔2021〕21号" yields 阿府办发.
-_ORG_CHAR = r"(?:(?![的了是在和与及据照按依即见等为对由将把件])[\u4e00-\u9fff])"
-DOC_NO_RE = re.compile(
-    rf"(?P<org>{_ORG_CHAR}{{1,10}}?)\s*"
-    rf"(?:[{re.escape(_OPEN)}]\s*(?P<year>{_D}{{4}})\s*[{re.escape(_CLOSE)}]"
-    rf"|(?P<year2>{_D}{{4}})\s*(?:[-－—]|年\s*第?))"
-    rf"\s*(?P<num>{_D}{{1,4}})\s*号"
-)
-"""Finds 文号 in free text in any bracket style: 阿府办发〔2021〕21号, 国办发[2020]3号,
-示机工发(2024)3号, 穗府办规2024-13号, 示机工发2024年3号, full-width digits."""
+__all__ = ["DOC_NO_RE", "extract_metadata", "normalize_doc_no", "parse_date"]
 
-_CN_DATE_DIGIT = "[〇零○Ｏ一二三四五六七八九]"
-_CN_SMALL = "[一二三四五六七八九十]{1,3}"
-_DATE_PATTERNS = (
-    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?"),
-    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"),
-    re.compile(rf"(?P<y>{_CN_DATE_DIGIT}{{4}})年(?P<m>{_CN_SMALL})月(?:(?P<d>{_CN_SMALL})[日号])?"),
-)
 _ISSUE_RE = re.compile(r"第\s*(?P<n>\d{1,4}|[零〇一二两三四五六七八九十百]+)\s*期")
 _THEME_RE = re.compile(r"本期主题\s*[：:]\s*(?P<t>.+)")
 _SALUTATION = re.compile(
     r"^(?:同志们|各位代表|各位委员|同学们|亲爱的.{1,12}|尊敬的.{1,20}|老师们.{0,8})[：:,，]?$"
 )
 _ORG_SUFFIX = re.compile(
-    r"(?:委员会|人民政府|办公厅|办公室|政府|党委|党组|工委|纪委|机关党委|总支部|支部|局|厅|部|委|署|"
-    r"院|会|中心|小组|国务院|中共中央|数据局)$"
+    r"(?:委员会|政府|办公厅|办公室|党委|党组|工委|纪委|支部|局|厅|部|委|署|院|会|中心|小组|中央)$"
 )
 _JUNK = re.compile(
     r"^(?:---+|={3,}|\*{3,}|<[^>]+>.*|[\w\u4e00-\u9fff]{1,12}\s*[:：]\s*https?://\S*|.*https?://.*|"
@@ -69,39 +49,6 @@ _TERMINAL = ("。", "！", "？", "；", "…")
 _CONTINUES = ("、", "，", "：", "和", "与", "及", "的", "《", "（")
 
 
-def normalize_doc_no(s: str) -> str:
-    """Canonical 文号: any bracket style and digit width -> 阿府办发〔2021〕21号.
-
-    Text that holds no 文号 comes back stripped, with ASCII digits.
-    """
-    m = DOC_NO_RE.search(s.strip())
-    if not m:
-        return s.strip().translate(_FW_DIGITS)
-    year = (m.group("year") or m.group("year2")).translate(_FW_DIGITS)
-    num = int(m.group("num").translate(_FW_DIGITS))
-    return f"{m.group('org')}〔{year}〕{num}号"
-
-
-def parse_date(s: str) -> str | None:
-    """First date in `s` as ISO: YYYY-MM-DD, or YYYY-MM when the text gives no day."""
-    best: tuple[int, str] | None = None
-    for pattern in _DATE_PATTERNS:
-        m = pattern.search(s.translate(_FW_DIGITS))
-        if not m:
-            continue
-        try:
-            y, mo = cn_to_int(m.group("y")), cn_to_int(m.group("m"))
-            d = cn_to_int(m.group("d")) if m.group("d") else None
-        except KeyError:
-            continue
-        if not (1 <= mo <= 12 and (d is None or 1 <= d <= 31)):
-            continue
-        iso = f"{y:04d}-{mo:02d}" + (f"-{d:02d}" if d else "")
-        if best is None or m.start() < best[0]:
-            best = (m.start(), iso)
-    return best[1] if best else None
-
-
 def _lines(text: str) -> list[str]:
     """Non-blank stripped lines, front matter and web junk removed."""
     raw = text.split("\n")
@@ -124,9 +71,11 @@ def _lines(text: str) -> list[str]:
 
 
 def _is_date_line(line: str) -> bool:
+    """A line that is a date, maybe bracketed, labelled (版本日期：) or with a short note."""
     core = line.strip("（）() ")
-    core = re.sub(r"^[\u4e00-\u9fff]{0,6}[：:]", "", core)  # 版本日期：…
-    return len(core) <= 30 and parse_date(core) is not None and parse_date(core[:14]) is not None
+    core = re.sub(r"^[\u4e00-\u9fff]{0,6}[：:]", "", core)
+    found = find_date(core)
+    return found is not None and found[0] <= 2 and len(core) - (found[1] - found[0]) <= 12
 
 
 def _is_doc_no_line(line: str) -> bool:
@@ -286,13 +235,15 @@ def extract_metadata(
         fields_.update(hb, doc_type="handbook")
     else:
         title, after = _title(lines)
-        fields_["title"] = title or PurePath(source).stem
+        shown = title or PurePath(source).stem
+        fields_["title"] = shown
         header = lines[after:after + 8]
+        # Only a 文号 in the header (or the title) is this document's own; the body cites others.
         doc_no_line = next((ln for ln in lines[:after + 8] if _is_doc_no_line(ln)), None)
         m = DOC_NO_RE.search(doc_no_line or title or "")
         if m:
             fields_["doc_no"] = normalize_doc_no(m.group(0))
-        doc_type = _doc_type(fields_["title"], header, lines[after:], bool(doc_no_line))
+        doc_type = _doc_type(shown, header, lines[after:], bool(doc_no_line))
         fields_["doc_type"] = doc_type
         fields_.update(_dates_and_issuer(title, header, lines, after, doc_type))
         if doc_type in ("speech", "report"):
@@ -312,7 +263,9 @@ def _dates_and_issuer(
     head_org, head_date = _signoff(lines[after:after + 15])
     title_date = parse_date(title) if title and len(parse_date(title) or "") == 10 else None
     out["date"] = (parse_date(under) if under else None) or end_date or head_date or title_date
-    issuer = _issuer_from_title(title or "") or end_org or head_org
+    # A report may end with the issuing body alone, its date being under the title.
+    last_org = _org_line(lines[-1]) if lines and len(lines) > after + 2 else None
+    issuer = _issuer_from_title(title or "") or end_org or head_org or last_org
     if issuer is None and doc_type == "case" and header and _org_line(header[0]):
         issuer = _org_line(header[0])
     out["issuer"] = issuer
@@ -332,7 +285,7 @@ def _apply_overrides(meta: DocMeta, overrides: Mapping[str, str]) -> DocMeta:
                                   f"{', '.join(DOC_TYPES)}")
             changes[key] = value
         elif key == "issue_no":
-            digits = value.translate(_FW_DIGITS).lstrip("第").rstrip("期")
+            digits = value.translate(FW_DIGITS).lstrip("第").rstrip("期")
             try:
                 changes[key] = cn_to_int(digits) if digits else None
             except KeyError:

