@@ -41,10 +41,18 @@ def article_of(section: str) -> str | None:
     return found[-1] if found else None
 
 
-def case_title(section: str) -> str | None:
-    """The case heading inside a handbook issue's heading path, without its 【典型案例一】 tag."""
+def case_title(section: str, text: str = "") -> str | None:
+    """The case heading inside a handbook issue's heading path, without its 【典型案例一】 tag.
+
+    Heading-path labels are shortened, so the full heading line is looked up in
+    the document `text` when given.
+    """
     for part in (section or "").split(" > "):
         if _CASE_HEAD.match(part):
+            i = text.find(part) if text else -1
+            if i >= 0:
+                end = text.find("\n", i)
+                part = text[i : end if end >= 0 else len(text)]
             return _CASE_HEAD.sub("", part).strip() or None
     return None
 
@@ -62,7 +70,7 @@ def reference_for(doc: Document, section: str, page: int | None) -> str:
         return f"{m.speaker}：{ref}" if m.speaker else ref
     if m.doc_type == "handbook":
         issue = f"第{m.issue_no}期" if m.issue_no else ""
-        case = case_title(section)
+        case = case_title(section, doc.text)
         return f"《新风》专刊{issue}" + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
     return ref + (f"第{page}页" if page else "")

@@ -44,18 +44,25 @@ def highlight_span(text: str, start: int, end: int, *, anchor: str | None = None
 def highlight_terms(text: str, terms: Iterable[str]) -> str:
     """`text` escaped, with every occurrence of any of `terms` highlighted.
 
-    Longer terms win where terms overlap ("青年干部" over "青年").
+    Longer terms win where terms overlap ("青年干部" over "青年"); adjacent matches
+    ("红色" + "驿站") share one highlight.
     """
     uniq = sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
     if not uniq:
         return esc(text)
     pattern = re.compile("|".join(re.escape(t) for t in uniq))
+    spans: list[list[int]] = []
+    for m in pattern.finditer(text):
+        if spans and spans[-1][1] == m.start():
+            spans[-1][1] = m.end()
+        else:
+            spans.append([m.start(), m.end()])
     out: list[str] = []
     pos = 0
-    for m in pattern.finditer(text):
-        out.append(esc(text[pos:m.start()]))
-        out.append(mark(m.group()))
-        pos = m.end()
+    for s, e in spans:
+        out.append(esc(text[pos:s]))
+        out.append(mark(text[s:e]))
+        pos = e
     out.append(esc(text[pos:]))
     return "".join(out)
 

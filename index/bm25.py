@@ -83,13 +83,15 @@ class BM25Index:
         return np.asarray(self._r.get_scores_from_ids(ids), dtype=np.float32)
 
     def idf(self, token: str) -> float:
-        """BM25 inverse document frequency of a token (0 for unknown tokens)."""
+        """BM25 inverse document frequency; a token no chunk contains gets the highest value.
+
+        An unseen word is the most informative part of a question: the answer step
+        must see that the index lacks it, not ignore it.
+        """
         n = len(self.ids)
         if token not in self._df:
             tid = self._r.vocab_dict.get(token) if n else None
             self._df[token] = (0 if tid is None else
                                int((self._r.get_scores_from_ids([tid]) > 0).sum()))
         df = self._df[token]
-        if df == 0:
-            return 0.0
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))

@@ -11,8 +11,8 @@ Formats:
   (headings included, as their own lines). A table row becomes one line
   `|cell|cell|` with the cell's paragraphs joined by a space: the corpus source
   convention, so tables round-trip exactly and each cell stays quotable on its
-  own; a horizontally merged cell appears once. Text in headers, footers, text boxes and Word's automatic
-  numbering (list labels) is not read.
+  own; a horizontally merged cell appears once. Text in headers, footers, text
+  boxes and Word's automatic numbering (list labels) is not read.
 - .pdf: pypdf text per page joined by "\n"; `page_starts` gives each page's
   offset. A bare page-number line at the top or bottom of a page ("- 3 -",
   "第3页 共9页", "3/9") is dropped. Encrypted files are read only when the empty

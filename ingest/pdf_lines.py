@@ -13,8 +13,8 @@ edge fell. A line break is removed when all of these hold:
 - the next line is not a heading (第X章/第X条/一、/（一）/1./【…】/一是 …), and
   neither line is a 文号 line, a date line or a `|` table row;
 - the break is not between two digits (a number never wraps inside itself, so
-  this is a table row ending in a figure) and the line before has fewer than
-  three spaces (more means table columns).
+  this is a table row ending in a figure) and the line before is not Chinese
+  text with three or more spaces (table columns).
 Two Latin/digit characters meeting at the break keep a space between them, so
 wrapped English words are not glued together.
 """
@@ -71,6 +71,11 @@ def _is_fixed_line(line: str) -> bool:
     return bool(_DOC_NO_RE.match(s) or _DATE_RE.match(s) or s.startswith("|") or s.endswith("|"))
 
 
+def _looks_tabular(line: str) -> bool:
+    # After normalisation Chinese prose keeps few spaces; several mean columns.
+    return line.count(" ") >= 3 and any("\u4e00" <= c <= "\u9fff" for c in line)
+
+
 def should_join(prev: str, nxt: str, ref_width: float) -> bool:
     """Whether the break between `prev` and `nxt` was made by wrapping, not by the author.
 
@@ -81,7 +86,7 @@ def should_join(prev: str, nxt: str, ref_width: float) -> bool:
         return False
     if ends_sentence(prev) or _is_fixed_line(prev) or _is_fixed_line(nxt):
         return False
-    if (prev[-1].isdigit() and nxt[0].isdigit()) or prev.count(" ") >= 3:
+    if (prev[-1].isdigit() and nxt[0].isdigit()) or _looks_tabular(prev):
         return False
     ratio = HEADING_FULL_RATIO if _HEADING_RE.match(prev) else FULL_RATIO
     if len(prev) < _MIN_FULL_CHARS or display_width(prev) < ratio * ref_width:

@@ -32,7 +32,8 @@ _PAIRS = """
 
 def _table() -> dict[str, str]:
     fields = _PAIRS.split()
-    return {chr(int(a, 16)): chr(int(b, 16)) for a, b in zip(fields[::2], fields[1::2], strict=True)}
+    pairs = zip(fields[::2], fields[1::2], strict=True)
+    return {chr(int(a, 16)): chr(int(b, 16)) for a, b in pairs}
 
 
 RADICAL_SUPPLEMENT: dict[str, str] = _table()

@@ -1,0 +1,90 @@
+"""kb ask: verified quotes, formal references, refusal, basket export."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from answer.basket import export_docx, export_markdown
+from answer.compose import REFUSAL_TEXT, ask, verify
+from answer.references import book_title, cn_date, reference_for
+from kb.models import DocMeta, Document
+from kb.wiring import open_searcher, run_ingest
+
+HANDBOOK = """《新风》专刊
+第5期（总第41期）
+中共示例市委市级机关工委编　　2024年5月
+本期主题：为基层减负赋能
+
+编者按：本期选编三个典型案例，供各单位学习借鉴。
+
+【典型案例一】示例市财政局机关党委：“三张清单”压实支部责任到每一名党员身上
+市财政局机关党委梳理责任清单、任务清单、问题清单，每季度对照清单开展一次督查。
+全局23个党支部全部建立清单台账，问题整改完成率达到百分之九十六。
+
+【典型案例二】示例市数据局机关党委：“数据跑路”减少基层填表
+市数据局推动报表整合，基层填报表格由每月41张压减到12张。
+"""
+
+
+def _doc(**meta) -> Document:
+    return Document(doc_id="d", source="x.txt", text="正文", content_hash="h",
+                    meta=DocMeta(**meta))
+
+
+def test_reference_rules():
+    policy = _doc(title="关于印发《示例市级机关党支部工作细则》的通知", doc_type="policy",
+                  doc_no="示机工发〔2024〕3号")
+    assert reference_for(policy, "第二章 组织设置 > 第九条", None) == \
+        "《关于印发〈示例市级机关党支部工作细则〉的通知》（示机工发〔2024〕3号）第九条"
+    speech = _doc(title="在青年干部座谈会上的讲话", doc_type="speech", date="2024-05-04",
+                  speaker="示例市委常委、市委秘书长 王晓东")
+    assert reference_for(speech, "", None) == \
+        "示例市委常委、市委秘书长 王晓东：《在青年干部座谈会上的讲话》（2024年5月4日）"
+    other = _doc(title="部门决算", doc_type="other")
+    assert reference_for(other, "", 3) == "《部门决算》第3页"
+    assert cn_date("2024-03") == "2024年3月" and book_title("《A》") == "《A》"
+
+
+@pytest.fixture()
+def searcher(small_corpus, config, embedder):
+    (small_corpus / "xinfeng_05.txt").write_text(HANDBOOK, encoding="utf-8")
+    run_ingest(config, [small_corpus], progress=False, embedder=embedder)
+    return open_searcher(config)
+
+
+def test_answer_quotes_are_verbatim_and_cited(searcher):
+    a = ask(searcher, "党务干部每年参加集中培训不少于多少学时")
+    assert not a.refused and a.citations
+    assert a.answer.count("[1]") == 1
+    for c in a.citations:
+        assert verify(c, searcher.docs[c.doc_id])
+        assert f"{c.quote}[{c.n}]" in a.answer
+    assert "40学时" in a.citations[0].quote
+
+
+def test_handbook_case_reference(searcher):
+    a = ask(searcher, "基层填报表格压减到多少张")
+    c = next(c for c in a.citations if "12张" in c.quote)
+    assert c.reference == "《新风》专刊第5期《示例市数据局机关党委：“数据跑路”减少基层填表》"
+    a = ask(searcher, "财政局党支部建立清单台账的情况")
+    c = next(c for c in a.citations if "清单台账" in c.quote)
+    assert c.reference.endswith("《示例市财政局机关党委：“三张清单”压实支部责任到每一名党员身上》")
+
+
+def test_refuses_without_evidence(searcher):
+    a = ask(searcher, "示例市2025年公务员招录计划有多少个岗位")
+    assert a.refused and a.answer == REFUSAL_TEXT and not a.citations
+    assert a.nearest
+
+
+def test_basket_exports(searcher):
+    cits = ask(searcher, "新任党支部书记岗前培训有什么要求").citations
+    md = export_markdown(cits)
+    assert "## 引文出处" in md and cits[0].reference in md and cits[0].quote in md
+    from docx import Document as Docx
+
+    d = Docx(io.BytesIO(export_docx(cits)))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "引文出处" in text and cits[0].reference in text and cits[0].quote in text
