@@ -1,8 +1,11 @@
 """Formal references for citations, the way Chinese official writing cites.
 
-- policy:   《标题》（文号）第X条        《示例市级机关党务干部培训管理办法》（示机工发〔2023〕12号）第三条
-- speech:   讲话人：《标题》（YYYY年M月D日）  王晓东：《在示例市级机关青年干部座谈会上的讲话》（2024年5月4日）
-- handbook: 《新风》专刊第X期《案例标题》  《新风》专刊第5期《示例市财政局机关党委：“三张清单”压实支部责任》
+- policy:   《标题》（文号）第X条
+            e.g. 《示例市级机关党务干部培训管理办法》（示机工发〔2023〕12号）第三条
+- speech:   讲话人：《标题》（YYYY年M月D日）
+            e.g. 王晓东：《在示例市级机关青年干部座谈会上的讲话》（2024年5月4日）
+- handbook: 《新风》专刊第X期《案例标题》
+            e.g. 《新风》专刊第5期《示例市财政局机关党委：“三张清单”压实支部责任》
 - other:    《标题》, plus （YYYY年M月D日） when dated and 第N页 when the page is known
 A title that itself contains 《》 gets them turned into 〈〉, as nested titles are written.
 """

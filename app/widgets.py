@@ -56,6 +56,7 @@ def filter_controls(docs: Mapping[str, Document], key: str) -> Filters:
 
 def open_in_documents(doc_id: str, start: int | None = None, end: int | None = None) -> None:
     """Switch to the 文档 page showing `doc_id`, with [start, end) highlighted."""
+    st.session_state.pop("docs-focus-applied", None)  # re-apply even the same jump
     params = {"doc": doc_id}
     if start is not None and end is not None:
         params |= {"start": str(start), "end": str(end)}

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
-from evals.sets import REALDOCS, ROOT, EvalSet, Gold, Question, all_sets, materialize_gz_docs
+from evals.sets import REALDOCS, ROOT, EvalSet, Question, all_sets, materialize_gz_docs
 from kb.config import Config
 from kb.models import Document
 
@@ -28,12 +28,15 @@ def index_sources(name: str) -> list[Path]:
     return [REALDOCS] + ([gz] if gz else [])
 
 
-def ensure_index(name: str, config: Config, progress: bool = True) -> Config:
+def ensure_index(name: str, config: Config, progress: bool = True, settings=None) -> Config:
     """Build (incrementally) the evaluation index `name` and return its config."""
-    from kb.wiring import run_ingest
+    from evals.embcache import CachingEmbedder
+    from kb.wiring import embedder_factory, run_ingest
 
     cfg = replace(config, index_dir=EVAL_ROOT / name)
-    report = run_ingest(cfg, index_sources(name), progress=progress)
+    emb = CachingEmbedder(embedder_factory(cfg)(), EVAL_ROOT / "embcache.sqlite")
+    report = run_ingest(cfg, index_sources(name), progress=progress, embedder=emb,
+                        settings=settings)
     if report.changed:
         print(f"[eval] index {name}: +{len(report.added)} ~{len(report.updated)} "
               f"-{len(report.removed)} docs, {report.chunks} chunks", file=sys.stderr)

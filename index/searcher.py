@@ -13,7 +13,7 @@ from index.fusion import rrf
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from kb.errors import KBError
-from kb.models import Chunk, Document, Hit
+from kb.models import Document, Hit
 
 MODES = ("hybrid", "bm25", "vector")
 

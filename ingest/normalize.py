@@ -14,11 +14,15 @@ Interpretations of the contract worth knowing:
   words is kept.
 - Zero-width characters, soft hyphens and control characters are dropped; runs
   of blank lines become one blank line.
+- Radical look-alikes: the Kangxi block goes through NFKC, except ⼾ which maps
+  to 户 (NFKC gives the traditional 戶); the CJK Radicals Supplement uses the
+  table in `ingest.radicals`.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 
 from ingest.pdf_lines import rejoin_lines as _rejoin
 from ingest.radicals import KANGXI_OVERRIDES, RADICAL_SUPPLEMENT
@@ -69,7 +73,7 @@ def _char_out(group: str) -> str:
         return ""
     if ch in "\t\u3000\u00a0" or (unicodedata.category(ch) == "Zs"):
         return " "
-    if ch == "\f":
+    if ch in "\f\u2028\u2029":
         return "\n"
     if ch in _KEEP or any(lo <= ord(ch) <= hi for lo, hi in _KEEP_RANGES):
         return group
@@ -173,22 +177,18 @@ def normalize_text(text: str, *, rejoin_lines: bool = False) -> tuple[str, list[
     return out, idx
 
 
-def map_offsets(offsets: tuple[int, ...], index: list[int], raw_len: int) -> tuple[int, ...]:
-    """Move raw-text offsets into normalised text: first output char at or after each."""
-    from bisect import bisect_left
+def map_offsets(offsets: tuple[int, ...], index: list[int]) -> tuple[int, ...]:
+    """Move raw-text offsets into the normalised text (`index` from `normalize_text`).
 
-    mapped = []
-    for off in offsets:
-        pos = bisect_left(index, min(off, raw_len))
-        mapped.append(pos if pos <= len(index) else len(index))
-    return tuple(mapped)
+    Each offset becomes the position of the first kept character at or after it.
+    """
+    return tuple(bisect_left(index, off) for off in offsets)
 
 
 def normalize_document(raw: RawDocument) -> tuple[str, tuple[int, ...]]:
     """Normalised text of a loaded file and its page starts in that text."""
     text, index = normalize_text(raw.text, rejoin_lines=raw.fmt == "pdf")
-    starts = map_offsets(raw.page_starts, index, len(raw.text)) if raw.page_starts else ()
-    return text, starts
+    return text, map_offsets(raw.page_starts, index)
 
 
 def normalize_query(q: str) -> str:

@@ -8,8 +8,9 @@ edge fell. A line break is removed when all of these hold:
   line width. Wrapped lines run to the margin, while the last line of a paragraph,
   a heading, a title or a table row usually stops short; this is what keeps
   unnumbered headings ("铭记历史，汲取信仰的力量") off their body;
-  a line that itself starts like a heading must reach HEADING_FULL_RATIO, since
-  long headings ("九、……情况说明") stop only a little short of the margin;
+  a line that starts like a standalone heading (第X章, 一、) must reach
+  HEADING_FULL_RATIO, since long headings ("九、……情况说明") stop only a little
+  short of the margin;
 - the next line is not a heading (第X章/第X条/一、/（一）/1./【…】/一是 …), and
   neither line is a 文号 line, a date line or a `|` table row;
 - the break is not between two digits (a number never wraps inside itself, so
@@ -35,6 +36,8 @@ _HEADING_RE = re.compile(
     rf"^(第[{_NUM}\d]+[编章节条部分款]|[{_NUM}]+[、．.]|（[{_NUM}\d]+）|\([{_NUM}\d]+\)"
     rf"|\d+[.．、](?!\d)|【|[{_NUM}]是[，、：:]?|附件|附则|[①-⑳])"
 )
+# Standalone headings (not run-in markers such as 一是/（一）, which start body text).
+_STANDALONE_HEADING_RE = re.compile(rf"^(第[{_NUM}\d]+[编章节部分]|[{_NUM}]+、)")
 _DOC_NO_RE = re.compile(r"^\S{0,16}[〔\[【(（]\d{4}[〕\]】)）]\d+号$|^\S{0,20}令第?\d+号$")
 _DATE_RE = re.compile(
     rf"^[（(]?(\d{{4}}年\d{{1,2}}月\d{{1,2}}日|[{_NUM}○]{{4}}年[{_NUM}]{{1,3}}月[{_NUM}]{{1,3}}日)"
@@ -88,7 +91,7 @@ def should_join(prev: str, nxt: str, ref_width: float) -> bool:
         return False
     if (prev[-1].isdigit() and nxt[0].isdigit()) or _looks_tabular(prev):
         return False
-    ratio = HEADING_FULL_RATIO if _HEADING_RE.match(prev) else FULL_RATIO
+    ratio = HEADING_FULL_RATIO if _STANDALONE_HEADING_RE.match(prev) else FULL_RATIO
     if len(prev) < _MIN_FULL_CHARS or display_width(prev) < ratio * ref_width:
         return False
     return not _HEADING_RE.match(nxt)

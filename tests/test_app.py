@@ -201,3 +201,14 @@ def test_upload_checks():
     assert rejection("a.docx", 1000, 20) is None
     assert safe_name("../../etc/通知.txt") == "通知.txt" and safe_name("..") == "upload"
     assert reason_zh("empty file").startswith("空文件")
+
+
+def test_index_is_opened_once_per_process(index_dir):
+    from app.resources import get_searcher, reset_searcher
+    from kb.config import load_config
+
+    config = load_config({}, index_dir=index_dir)
+    first = get_searcher(config)
+    assert get_searcher(config) is first
+    reset_searcher()  # what the 入库 page does after an ingest
+    assert get_searcher(config) is not first

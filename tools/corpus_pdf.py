@@ -44,7 +44,9 @@ LOOKALIKES = {
 PAGE_W, PAGE_H, MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 210.0, 297.0, 15.0, 18.0, 20.0
 BODY_PT, TITLE_PT, HEADING_PT = 10.5, 16.0, 12.0
 LINE_GAP = 1.65
-_RUN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%+\-]*[A-Za-z0-9%]|[A-Za-z0-9]")
+# Gap around digit/Latin runs, in em: pypdf reads a gap from 0.15 em on as a space.
+RUN_GAP = 0.16
+_RUN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%+\-]*[A-Za-z0-9%]|[A-Za-z0-9]")
 _NO_LINE_START = set("，。、；：！？）》」』”’…%")
 _NO_LINE_END = set("（《「『“‘")
 _HEADING_RE = re.compile(r"^(第[一二三四五六七八九十百零]+[章节部分]|[一二三四五六七八九十]+、|【)")
@@ -122,7 +124,7 @@ class PdfWriter:
 
     def _width(self, unit: str, size: float) -> float:
         self.pdf.set_font("latin" if unit[0].isascii() and unit[0].isalnum() else "cjk", size=size)
-        gap = 0.25 * size * 0.3528 if unit[0].isascii() and unit[0].isalnum() else 0.0
+        gap = RUN_GAP * size * 0.3528 if unit[0].isascii() and unit[0].isalnum() else 0.0
         return self.pdf.get_string_width(unit.translate(_LOOK)) + 2 * gap
 
     def _draw(self, x: float, y: float, units: list[str], size: float) -> None:
@@ -135,21 +137,20 @@ class PdfWriter:
                 x += self.pdf.get_string_width(run.translate(_LOOK))
                 run = ""
             if latin:
-                gap = 0.25 * size * 0.3528
+                gap = RUN_GAP * size * 0.3528
                 self.pdf.set_font("latin", size=size)
                 self.pdf.text(x + gap, y, unit)
                 x += self.pdf.get_string_width(unit) + 2 * gap
             else:
                 run += unit
 
-    def _lines(self, units: list[str], size: float, indent: float) -> list[list[str]]:
+    def _lines(self, units: list[str], size: float) -> list[list[str]]:
         """Greedy fixed-width wrapping with typesetting rules and rejoinable breaks."""
         lines: list[list[str]] = []
         start = 0
         while start < len(units):
-            avail = self.width - (indent if not lines else 0.0)
             end, used = start, 0.0
-            while end < len(units) and used + self._width(units[end], size) <= avail:
+            while end < len(units) and used + self._width(units[end], size) <= self.width:
                 used += self._width(units[end], size)
                 end += 1
             if end < len(units) and units[end] in _NO_LINE_START:
@@ -169,16 +170,13 @@ class PdfWriter:
                 return cand
         return end
 
-    def paragraph(self, text: str, *, size: float = BODY_PT, align: str = "left",
-                  indent: bool = True) -> None:
-        """Write one paragraph, wrapped at the margin."""
-        first_indent = 2 * size * 0.3528 if indent and align == "left" else 0.0
-        for i, line in enumerate(self._lines(_units(text), size, first_indent)):
+    def paragraph(self, text: str, *, size: float = BODY_PT, align: str = "left") -> None:
+        """Write one paragraph, wrapped at the margin (no first-line indent, as browsers print)."""
+        for line in self._lines(_units(text), size):
             y = self._advance(size)
-            width = sum(self._width(u, size) for u in line)
-            x = MARGIN_X + (first_indent if i == 0 else 0.0)
+            x = MARGIN_X
             if align == "center":
-                x = MARGIN_X + (self.width - width) / 2
+                x += (self.width - sum(self._width(u, size) for u in line)) / 2
             self._draw(x, y, line, size)
 
     def title(self, text: str) -> None:
@@ -188,7 +186,7 @@ class PdfWriter:
         while size > 14 and self.pdf.get_string_width(text) > self.width:
             size -= 1
             self.pdf.set_font("cjk", size=size)
-        self.paragraph(text, size=size, align="center", indent=False)
+        self.paragraph(text, size=size, align="center")
         self.y += 3
 
     def table(self, rows: list[list[str]]) -> None:
@@ -213,7 +211,7 @@ class PdfWriter:
     def _cell_lines(self, text: str, width: float) -> list[list[str]]:
         saved, self.width = self.width, width
         try:
-            return self._lines(_units(text), BODY_PT, 0.0) or [[]]
+            return self._lines(_units(text), BODY_PT) or [[]]
         finally:
             self.width = saved
 
@@ -235,10 +233,10 @@ def write_pdf(blocks: list[tuple[str, object]], path: Path, font: Path) -> None:
         if kind == "title":
             w.title(str(content))
         elif kind == "center":
-            w.paragraph(str(content), align="center", indent=False)
+            w.paragraph(str(content), align="center")
         elif kind == "heading":
             w.y += 1.5
-            w.paragraph(str(content), size=HEADING_PT, indent=False)
+            w.paragraph(str(content), size=HEADING_PT)
         elif kind == "table":
             w.table(content)  # type: ignore[arg-type]
         else:

@@ -47,6 +47,7 @@ focus = _focus(docs)
 if focus and st.session_state.get("docs-focus-applied") != focus:
     st.session_state["docs-type"] = docs[focus[0]].doc_type
     st.session_state["docs-doc"] = focus[0]
+    st.session_state[f"docs-section-{focus[0]}"] = WHOLE
     st.session_state["docs-focus-applied"] = focus
 
 counts = {t: sum(d.doc_type == t for d in docs.values()) for t in DOC_TYPE_LABELS}
