@@ -83,7 +83,8 @@ def _page_title(soup: BeautifulSoup) -> str:
     if soup.title and soup.title.string:
         parts = [p.strip() for p in _TITLE_SPLIT_RE.split(soup.title.string) if p and p.strip()]
         if parts:
-            return max(parts, key=len)
+            # "文章标题 - 网站名": the article title comes first.
+            return parts[0] if len(parts[0]) >= 4 else max(parts, key=len)
     return ""
 
 

@@ -3,12 +3,13 @@
 Encoding is decided from the bytes, never from the extension:
 1. a BOM (UTF-8, UTF-16) wins;
 2. NUL bytes or many control characters mean a binary file;
-3. strict UTF-8; a handful of bad bytes in otherwise valid UTF-8 still counts as
-   UTF-8 (decoded with U+FFFD), because GB18030 would turn such a file into
-   plausible-looking mojibake;
-4. GB18030 (a superset of GBK and GB2312), accepted only when most of its
-   ideographs are among the 3755 common characters of GB2312 level 1: real
-   Chinese text scores above 0.9, bytes that merely decode score near 0.2;
+3. strict UTF-8, unless the result is full of unusual characters while GB18030
+   reads as Chinese (short GBK texts can be valid UTF-8 by accident); a handful
+   of bad bytes in otherwise ordinary UTF-8 still counts as UTF-8 (decoded with
+   U+FFFD), because GB18030 would turn such a file into mojibake;
+4. GB18030 (a superset of GBK and GB2312), accepted only when at least half of
+   its ideographs are among the 3755 common characters of GB2312 level 1: real
+   Chinese text scores above 0.9, byte pairs that merely decode score about 0.2;
 5. charset-normalizer as a last resort, with the same sanity check.
 """
 
@@ -61,6 +62,10 @@ def common_hanzi_share(text: str) -> float:
     return sum(map(_is_common_hanzi, han)) / len(han)
 
 
+def _han_count(text: str) -> int:
+    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+
+
 def _control_share(text: str) -> float:
     bad = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
     return bad / max(1, len(text))
@@ -81,7 +86,7 @@ def _ordinary_share(text: str) -> float:
 def _plausible_chinese(text: str) -> bool:
     return (
         _control_share(text) < 0.01
-        and common_hanzi_share(text) >= 0.6
+        and common_hanzi_share(text) >= 0.5
         and _ordinary_share(text) >= 0.9
     )
 
@@ -101,22 +106,27 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if b"\x00" in data:
         raise Unreadable("binary file (contains NUL bytes), not text")
     try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = ""
+    gb_ok = bool(gb) and _plausible_chinese(gb)
+    try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
         if _control_share(text) >= 0.01:
             raise Unreadable("binary file (control characters), not text")
+        # A short GBK text can also be valid UTF-8 (同学 -> "ͬѧ"): prefer the reading
+        # that looks like Chinese.
+        if gb_ok and (_ordinary_share(text) < 0.9 or (_han_count(gb) and not _han_count(text))):
+            return gb, "gb18030"
         return text, "utf-8"
     loose = data.decode("utf-8", errors="replace")
-    if loose.count("\ufffd") <= max(1, len(loose) // 1000):
+    if loose.count("\ufffd") <= max(1, len(loose) // 1000) and _ordinary_share(loose) >= 0.9:
         return loose, "utf-8"
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        text = ""
-    if text and _plausible_chinese(text):
-        return text, "gb18030"
+    if gb_ok:
+        return gb, "gb18030"
     return _fallback(data)
 
 

@@ -93,6 +93,19 @@ def test_gbk_decoding_checked_on_real_texts() -> None:
         assert common_hanzi_share(text) > 0.9
 
 
+@pytest.mark.parametrize("text", ["同学们好", "![图片](https://inews.", "恽代英峥嵘岁月-5AsHC",
+                                  "=====</center>\n\n为了贯彻"])
+def test_short_texts_in_both_encodings(text: str) -> None:
+    # Short GBK snippets can be valid UTF-8 by accident; both readings must come out right.
+    assert decode_text(text.encode("utf-8")) == (text, "utf-8")
+    assert decode_text(text.encode("gb18030")) == (text, "gb18030")
+
+
+def test_utf8_without_chinese_stays_utf8() -> None:
+    text = "He said “hello” — café naïve"
+    assert decode_text(text.encode("utf-8")) == (text, "utf-8")
+
+
 def test_utf8_with_a_few_bad_bytes_is_not_taken_for_gbk() -> None:
     data = ("机关党建" * 300).encode("utf-8") + b"\xff" + "工作".encode()
     text, encoding = decode_text(data)
