@@ -128,17 +128,30 @@ def _refuse(question: str, hits: list[Hit]) -> Answer:
                   nearest=nearest)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the index offers for a question, and how strongly it covers the question."""
+
+    result: object  # index.searcher.SearchResult
+    candidates: list[Candidate]
+    strength: float  # best share of the question's IDF mass covered by one sentence
+
+
+def gather(searcher, question: str, filters, s: AskSettings) -> Evidence:
+    """Search, then score the candidate sentences of the hits."""
+    result = searcher.search_detail(question, k=s.hits, filters=filters)
+    terms = question_terms(searcher, searcher.normalize(question))
+    cands = candidates(searcher, result.hits, terms, s)
+    return Evidence(result, cands, max((c.coverage for c in cands), default=0.0))
+
+
 def ask(searcher, question: str, *, filters=None, settings: AskSettings | None = None) -> Answer:
     """Answer `question` from the index with verified, numbered quotes (or refuse)."""
     s = settings or AskSettings()
-    result = searcher.search_detail(question, k=s.hits, filters=filters)
+    ev = gather(searcher, question, filters, s)
+    result, cands = ev.result, ev.candidates
     hits = result.hits
-    if not hits:
-        return _refuse(question, hits)
-    terms = question_terms(searcher, searcher.normalize(question))
-    cands = candidates(searcher, hits, terms, s)
-    best = max((c.coverage for c in cands), default=0.0)
-    if not result.pinned and best < s.refuse_below:
+    if not hits or (not result.pinned and ev.strength < s.refuse_below):
         return _refuse(question, hits)
     chosen = select(cands, s)
     if result.pinned:

@@ -174,15 +174,15 @@ def ingest(
     if bar is not None:
         bar.close()
 
+    # A stored file that no longer exists is removed when this run covered it:
+    # it lay under an ingested folder or was named explicitly.
     resolved_roots = [r.resolve() for r in roots]
-    sources = store.docstore.sources()
-    for did, source in sources.items():
-        if did in seen:
-            continue
+    named = {Path(p).resolve() for p in paths}
+    for did, source in store.docstore.sources().items():
         sp = Path(source).resolve()
-        gone = not sp.exists()
-        under_root = any(sp.is_relative_to(r) for r in resolved_roots)
-        if gone and (under_root or did in stored and Path(source) in set(paths)):
+        if did in seen or sp.exists():
+            continue
+        if sp in named or any(sp.is_relative_to(r) for r in resolved_roots):
             store.remove_document(did)
             report.removed.append(source)
 
