@@ -30,3 +30,27 @@ def rrf(
             best[cid] = min(best.get(cid, rank), rank)
             order.setdefault(cid, len(order))
     return sorted(scores.items(), key=lambda kv: (-kv[1], best[kv[0]], order[kv[0]]))
+
+
+def minmax_fusion(
+    scored: Sequence[Sequence[tuple[str, float]]],
+    weights: Sequence[float] | None = None,
+) -> list[tuple[str, float]]:
+    """Fuse scored lists: each list's scores are min-max normalised to [0, 1], then summed
+    with weights (an id missing from a list gets 0 there). Ties keep first appearance."""
+    if weights is None:
+        weights = [1.0] * len(scored)
+    if len(weights) != len(scored):
+        raise ValueError(f"expected {len(scored)} weights, found {len(weights)}")
+    total: dict[str, float] = {}
+    for lst, w in zip(scored, weights, strict=True):
+        if not lst:
+            continue
+        vals = [s for _, s in lst]
+        lo, hi = min(vals), max(vals)
+        span = hi - lo
+        for cid, s in lst:
+            norm = (s - lo) / span if span > 0 else 1.0
+            total[cid] = total.get(cid, 0.0) + w * norm
+    order = {cid: i for i, cid in enumerate(total)}
+    return sorted(total.items(), key=lambda kv: (-kv[1], order[kv[0]]))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from index.embedders import Embedder
 from index.exact import parse_exact, pinned_chunks, target_docs
-from index.fusion import rrf
+from index.fusion import minmax_fusion, rrf
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from kb.errors import KBError
@@ -66,7 +66,8 @@ class Weights:
     bm25: float = 1.0
     vector: float = 1.0
     depth: int = 50  # candidates taken from each retriever
-    extra: dict = field(default_factory=dict)
+    rrf_k: int = 60
+    fusion: str = "rrf"  # or "minmax": weighted sum of per-list min-max normalised scores
 
 
 class Searcher:
@@ -102,7 +103,8 @@ class Searcher:
             return None
         return {d for d, doc in self.docs.items() if filters.allows(doc)}
 
-    def bm25_ranking(self, tokens: list[str], k: int, allowed: set[str] | None) -> list[str]:
+    def bm25_ranking(self, tokens: list[str], k: int,
+                     allowed: set[str] | None) -> list[tuple[str, float]]:
         scores = self._bm25.scores(tokens)
         if not len(scores):
             return []
@@ -114,16 +116,17 @@ class Searcher:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [self._bm25.ids[i] for i in top]
+        return [(self._bm25.ids[i], float(scores[i])) for i in top]
 
-    def vector_ranking(self, query: str, k: int, allowed: set[str] | None) -> list[str]:
+    def vector_ranking(self, query: str, k: int,
+                       allowed: set[str] | None) -> list[tuple[str, float]]:
         if not self.chunks:
             return []
         qv = self.embedder.embed_queries([query])[0]
         doc_ids = None if allowed is None else sorted(allowed)
         got = self.store.vectors.query(qv, k, doc_ids)
         # A killed ingest can leave vectors the docstore does not know: never return them.
-        return [cid for cid, _ in got if cid in self.chunks]
+        return [(cid, sim) for cid, sim in got if cid in self.chunks]
 
     def normalize(self, text: str) -> str:
         """The query normalisation the index applies (NFKC, radicals, spaces)."""
@@ -149,7 +152,7 @@ class Searcher:
         allowed = self._allowed(filters)
         tokens = self.tokenize(q)
         depth = max(self.weights.depth, k)
-        named: dict[str, list[str]] = {}
+        named: dict[str, list[tuple[str, float]]] = {}
         weights: list[float] = []
         if mode in ("hybrid", "bm25"):
             named["bm25"] = self.bm25_ranking(tokens, depth, allowed)
@@ -157,7 +160,11 @@ class Searcher:
         if mode in ("hybrid", "vector"):
             named["vector"] = self.vector_ranking(q, depth, allowed)
             weights.append(self.weights.vector)
-        fused = rrf(list(named.values()), weights)
+        if self.weights.fusion == "rrf":
+            fused = rrf([[c for c, _ in r] for r in named.values()], weights,
+                        k=self.weights.rrf_k)
+        else:
+            fused = minmax_fusion(list(named.values()), weights)
         pinned: list[str] = []
         if mode == "hybrid" and self._doc_no_re is not None:
             fused, pinned = self._apply_exact(q, fused, allowed)
@@ -168,7 +175,8 @@ class Searcher:
             matched = tuple(t for t in token_set if t in c.text)
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
-        return SearchResult(hits, named, tuple(pinned))
+        return SearchResult(hits, {n: [c for c, _ in r] for n, r in named.items()},
+                            tuple(pinned))
 
     def _apply_exact(self, q: str, fused: list[tuple[str, float]],
                      allowed: set[str] | None) -> tuple[list[tuple[str, float]], list[str]]:
@@ -191,6 +199,6 @@ class Searcher:
         if targets and not in_target:
             # The named document did not surface at all: offer its chunks by BM25.
             toks = self.tokenize(q)
-            ranked = self.bm25_ranking(toks, 20, tset)
+            ranked = [c for c, _ in self.bm25_ranking(toks, 20, tset)]
             in_target = [(c, top) for c in ranked if c not in seen]
         return head + [(c, s + top) for c, s in in_target] + rest, pinned
