@@ -30,8 +30,13 @@ def parse_exact(query: str, doc_no_re: re.Pattern[str], normalize_doc_no) -> Exa
     doc_nos = tuple(normalize_doc_no(m.group(0)) for m in doc_no_re.finditer(query))
     titles = tuple(m.group(1) for m in _TITLE_RE.finditer(query))
     arts = tuple(n for m in ARTICLE_RE.finditer(query) if (n := cn_to_int(m.group(1))))
-    phrases = tuple(m.group(1).strip() for m in _QUOTE_RE.finditer(query))
-    return ExactQuery(doc_nos, titles, arts, tuple(p for p in phrases if len(p) >= 2))
+    phrases = tuple(p for m in _QUOTE_RE.finditer(query) if len(p := m.group(1).strip()) >= 2)
+    # Quotes mark a verbatim search only when they are (nearly) the whole query; Chinese
+    # questions quote named initiatives all the time (“四个自信”指…), which BM25 handles.
+    rest = _QUOTE_RE.sub("", query)
+    if len(re.sub(r"\W", "", rest)) > sum(len(p) for p in phrases) // 2:
+        phrases = ()
+    return ExactQuery(doc_nos, titles, arts, phrases)
 
 
 def _title_matches(want: str, title: str) -> bool:

@@ -35,9 +35,13 @@ def rrf(
 def minmax_fusion(
     scored: Sequence[Sequence[tuple[str, float]]],
     weights: Sequence[float] | None = None,
+    method: str = "minmax",
 ) -> list[tuple[str, float]]:
-    """Fuse scored lists: each list's scores are min-max normalised to [0, 1], then summed
-    with weights (an id missing from a list gets 0 there). Ties keep first appearance."""
+    """Fuse scored lists: each list's scores are normalised, then summed with weights.
+
+    "minmax" maps a list to [0, 1] (an id missing from a list gets 0 there); "zscore"
+    uses (s - mean) / std of the list, so a list whose top is no outlier contributes
+    little, and a missing id gets the list's lowest z. Ties keep first appearance."""
     if weights is None:
         weights = [1.0] * len(scored)
     if len(weights) != len(scored):
@@ -48,6 +52,15 @@ def minmax_fusion(
             continue
         vals = [s for _, s in lst]
         lo, hi = min(vals), max(vals)
+        if method == "zscore":
+            mean = sum(vals) / len(vals)
+            std = (sum((v - mean) ** 2 for v in vals) / len(vals)) ** 0.5 or 1.0
+            floor = (lo - mean) / std
+            seen = set()
+            for cid, s in lst:
+                total[cid] = total.get(cid, 0.0) + w * ((s - mean) / std - floor)
+                seen.add(cid)
+            continue
         span = hi - lo
         for cid, s in lst:
             norm = (s - lo) / span if span > 0 else 1.0

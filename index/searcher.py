@@ -61,13 +61,21 @@ class SearchResult:
 
 @dataclass
 class Weights:
-    """Fusion weights (tuned by `kb eval`)."""
+    """How the bm25 and vector lists are fused (chosen by `kb eval`, see evals/README.md).
+
+    Default: each list's scores min-max normalised and summed, weighted by the
+    query's lexical confidence (how much of it the best BM25 chunk contains):
+    bm25 gets lex**sharpness, vector (1 - lex)**sharpness, each plus `adaptive`.
+    `fusion="rrf"` gives plain reciprocal rank fusion instead.
+    """
 
     bm25: float = 1.0
     vector: float = 1.0
     depth: int = 50  # candidates taken from each retriever
+    fusion: str = "minmax"  # "minmax", "zscore" or "rrf"
+    adaptive: float | None = 0.0  # None = fixed weights
+    sharpness: float = 2.0
     rrf_k: int = 60
-    fusion: str = "rrf"  # or "minmax": weighted sum of per-list min-max normalised scores
 
 
 class Searcher:
@@ -118,6 +126,21 @@ class Searcher:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._bm25.ids[i], float(scores[i])) for i in top]
 
+    def lexical_confidence(self, tokens: list[str], chunk_id: str) -> float:
+        """Share of the query's IDF mass that the best BM25 chunk contains (0..1).
+
+        High when the user typed the document's own words (a quiz line, a 文号),
+        low for a question in the user's own words, where the dense vectors do better.
+        """
+        from index.store import index_text
+
+        terms = {t: self.idf(t) for t in set(tokens)}
+        total = sum(terms.values())
+        if not total:
+            return 0.0
+        have = set(self.tokenize(index_text(self.chunks[chunk_id])))
+        return sum(w for t, w in terms.items() if t in have) / total
+
     def vector_ranking(self, query: str, k: int,
                        allowed: set[str] | None) -> list[tuple[str, float]]:
         if not self.chunks:
@@ -160,11 +183,15 @@ class Searcher:
         if mode in ("hybrid", "vector"):
             named["vector"] = self.vector_ranking(q, depth, allowed)
             weights.append(self.weights.vector)
+        if self.weights.adaptive is not None and len(named) == 2 and named["bm25"]:
+            lex = self.lexical_confidence(tokens, named["bm25"][0][0])
+            a, g = self.weights.adaptive, self.weights.sharpness
+            weights = [weights[0] * (a + lex**g), weights[1] * (a + (1.0 - lex) ** g)]
         if self.weights.fusion == "rrf":
             fused = rrf([[c for c, _ in r] for r in named.values()], weights,
                         k=self.weights.rrf_k)
         else:
-            fused = minmax_fusion(list(named.values()), weights)
+            fused = minmax_fusion(list(named.values()), weights, method=self.weights.fusion)
         pinned: list[str] = []
         if mode == "hybrid" and self._doc_no_re is not None:
             fused, pinned = self._apply_exact(q, fused, allowed)
