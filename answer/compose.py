@@ -8,10 +8,11 @@ is cut from the normalised document text and re-checked before it is shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from answer.references import reference_for
-from ingest.structure import split_sentences
+from ingest.structure import cn_to_int, split_sentences
 from kb.models import Answer, Citation, Document, Hit
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
@@ -28,7 +29,7 @@ class AskSettings:
     rank_prior: float = 0.25
     keep_ratio: float = 0.55  # keep sentences scoring at least this share of the best
     dup_jaccard: float = 0.6
-    refuse_below: float = 0.34  # refuse when the best evidence covers less of the question
+    refuse_below: float = 0.05  # refuse when the best evidence covers less of the question
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,32 @@ class Candidate:
     text: str
     coverage: float
     score: float
+
+
+# Words that pin a question to one thing the evidence must mention: a unit, a year.
+_ANCHOR = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心)|(?:19|20)\d\d)$")
+# 第X期 of 《新风》, but not the running number 总第X期.
+_ISSUE = re.compile(r"(?:((?:19|20)\d\d)年)?\s*(?<!总)第\s*(\d{1,3}|[一二三四五六七八九十]+)\s*期")
+
+
+def anchors(tokens: list[str]) -> set[str]:
+    """Question words every quoted document must contain (unit names, years)."""
+    return {t for t in tokens if _ANCHOR.match(t)}
+
+
+def missing_issue(searcher, question: str) -> str | None:
+    """The 《新风》 issue a question names when no ingested issue matches it."""
+    if "专刊" not in question and "新风" not in question:
+        return None
+    m = _ISSUE.search(question)
+    if not m:
+        return None
+    n, year = cn_to_int(m.group(2)), m.group(1)
+    for d in searcher.docs.values():
+        month = d.meta.issue_month or d.meta.date or ""
+        if d.meta.doc_type == "handbook" and d.meta.issue_no == n and month.startswith(year or ""):
+            return None
+    return m.group(0).strip()
 
 
 def _bigrams(s: str) -> set[str]:
@@ -140,8 +167,13 @@ class Evidence:
 def gather(searcher, question: str, filters, s: AskSettings) -> Evidence:
     """Search, then score the candidate sentences of the hits."""
     result = searcher.search_detail(question, k=s.hits, filters=filters)
-    terms = question_terms(searcher, searcher.normalize(question))
-    cands = candidates(searcher, result.hits, terms, s)
+    q = searcher.normalize(question)
+    if (issue := missing_issue(searcher, q)) is not None:
+        result = replace(result, missing=(*result.missing, issue))
+    terms = question_terms(searcher, q)
+    must = anchors(list(terms))
+    cands = [c for c in candidates(searcher, result.hits, terms, s)
+             if all(a in searcher.docs[c.hit.chunk.doc_id].text for a in must)]
     return Evidence(result, cands, max((c.coverage for c in cands), default=0.0))
 
 
@@ -151,7 +183,8 @@ def ask(searcher, question: str, *, filters=None, settings: AskSettings | None =
     ev = gather(searcher, question, filters, s)
     result, cands = ev.result, ev.candidates
     hits = result.hits
-    if not hits or (not result.pinned and ev.strength < s.refuse_below):
+    if not hits or result.missing or not cands or (
+            not result.pinned and ev.strength < s.refuse_below):
         return _refuse(question, hits)
     chosen = select(cands, s)
     if result.pinned:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedders import Embedder
-from index.exact import parse_exact, pinned_chunks, target_docs
+from index.exact import parse_exact, pinned_chunks, section_article, target_docs
 from index.fusion import minmax_fusion, rrf
 from index.store import IndexStore
 from index.tokenize import Tokenizer
@@ -57,6 +57,9 @@ class SearchResult:
     hits: list[Hit]
     rankings: dict[str, list[str]]
     pinned: tuple[str, ...] = ()
+    # What the query names verbatim but the index lacks: a 文号 no document has,
+    # or 第X条 of a named document that has no such article.
+    missing: tuple[str, ...] = ()
 
 
 @dataclass
@@ -193,8 +196,9 @@ class Searcher:
         else:
             fused = minmax_fusion(list(named.values()), weights, method=self.weights.fusion)
         pinned: list[str] = []
+        missing: list[str] = []
         if mode == "hybrid" and self._doc_no_re is not None:
-            fused, pinned = self._apply_exact(q, fused, allowed)
+            fused, pinned, missing = self._apply_exact(q, fused, allowed)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
         for rank, (cid, score) in enumerate(fused[:k], start=1):
@@ -203,20 +207,28 @@ class Searcher:
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
         return SearchResult(hits, {n: [c for c, _ in r] for n, r in named.items()},
-                            tuple(pinned))
+                            tuple(pinned), tuple(missing))
 
-    def _apply_exact(self, q: str, fused: list[tuple[str, float]],
-                     allowed: set[str] | None) -> tuple[list[tuple[str, float]], list[str]]:
-        """Pin verbatim matches first, then chunks of documents the query names."""
+    def _apply_exact(self, q: str, fused: list[tuple[str, float]], allowed: set[str] | None
+                     ) -> tuple[list[tuple[str, float]], list[str], list[str]]:
+        """Pin verbatim matches first, then chunks of documents the query names.
+
+        Also reports what the query names that the index lacks (for refusal).
+        """
         eq = parse_exact(q, self._doc_no_re, self._normalize_doc_no)
         if not (eq.doc_nos or eq.titles or eq.phrases):
-            return fused, []
+            return fused, [], []
         docs = [d for d in self.docs.values() if allowed is None or d.doc_id in allowed]
+        known = {d.meta.doc_no for d in docs}
+        missing = [n for n in eq.doc_nos if n not in known]
         targets = target_docs(eq, docs)
         pinned = [c for c in pinned_chunks(eq, targets, self._chunk_list)
                   if allowed is None or self.chunks[c].doc_id in allowed]
+        if targets and eq.articles:
+            have = {section_article(c.section) for c in self._chunk_list if c.doc_id in targets}
+            missing += [f"第{n}条" for n in eq.articles if n not in have]
         if not pinned and not targets:
-            return fused, []
+            return fused, [], missing
         top = fused[0][1] if fused else 1.0
         head = [(cid, top + 1.0 - i * 1e-3) for i, cid in enumerate(pinned)]
         seen = set(pinned)
@@ -228,4 +240,4 @@ class Searcher:
             toks = self.tokenize(q)
             ranked = [c for c, _ in self.bm25_ranking(toks, 20, tset)]
             in_target = [(c, top) for c in ranked if c not in seen]
-        return head + [(c, s + top) for c, s in in_target] + rest, pinned
+        return head + [(c, s + top) for c, s in in_target] + rest, pinned, missing
