@@ -24,7 +24,11 @@ def test_parse_exact_finds_docno_article_title_and_quotes():
     assert q.doc_nos == ("示机工发〔2023〕12号",)
     assert q.articles == (3,)
     assert q.titles == ("培训管理办法",)
-    assert q.phrases == ("集中轮训",)
+    # a quoted phrase inside a longer question is left to BM25 ...
+    assert q.phrases == ()
+    # ... but a query that is (nearly) just the quote is a verbatim search
+    assert parse_exact("“集中轮训”", DOC_NO, _norm).phrases == ("集中轮训",)
+    assert parse_exact("\"网络学习\" 在哪", DOC_NO, _norm).phrases == ("网络学习",)
 
 
 def test_section_article_uses_innermost():
