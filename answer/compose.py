@@ -48,6 +48,11 @@ _ANCHOR = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心
 _ISSUE = re.compile(r"(?:((?:19|20)\d\d)年)?\s*(?<!总)第\s*(\d{1,3}|[一二三四五六七八九十]+)\s*期")
 
 
+# A quote must say something: end like a sentence or clause, or be a table row;
+# a bare title, 文号 or heading line is not an answer.
+_QUOTABLE = re.compile(r"[。！？；：，]|^\|.*\|$")
+
+
 def anchors(tokens: list[str]) -> set[str]:
     """Question words every quoted document must contain (unit names, years)."""
     return {t for t in tokens if _ANCHOR.match(t)}
@@ -106,7 +111,7 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float],
         doc = searcher.docs[c.doc_id]
         for start, end in split_sentences(c.text, c.start):
             text = doc.text[start:end]
-            if len(text) < s.min_sentence_chars:
+            if len(text) < s.min_sentence_chars or not _QUOTABLE.search(text):
                 continue
             cov = coverage(terms, text)
             out.append(Candidate(hit, start, end, text, cov, cov + s.rank_prior / hit.rank))
@@ -131,6 +136,15 @@ def select(cands: list[Candidate], s: AskSettings) -> list[Candidate]:
         chosen.append(c)
         per_doc[did] = per_doc.get(did, 0) + 1
     return chosen
+
+
+def _whole_passage(hit: Hit) -> Candidate:
+    """The hit's chunk as one quote, starting at its own heading (第九条 …), not the
+    chapter heading glued in front of it."""
+    c = hit.chunk
+    label = c.section.rsplit(" > ", 1)[-1] if c.section else ""
+    i = c.text.find("\n" + label) + 1 if label else 0
+    return Candidate(hit, c.start + i, c.end, c.text[i:], 1.0, 1.0)
 
 
 def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Citation | None:
@@ -186,12 +200,13 @@ def ask(searcher, question: str, *, filters=None, settings: AskSettings | None =
     if not hits or result.missing or not cands or (
             not result.pinned and ev.strength < s.refuse_below):
         return _refuse(question, hits)
-    chosen = select(cands, s)
     if result.pinned:
-        # A verbatim match (文号 + 第X条, quoted phrase) leads, even if it shares few words.
-        pin = next((c for c in cands if c.hit.chunk.chunk_id in result.pinned), None)
-        if pin is not None and pin not in chosen:
-            chosen = [pin, *chosen][: s.max_quotes]
+        # The question names an article (文号/《标题》 + 第X条) or is a quoted phrase:
+        # quote the matching passages whole, nothing else.
+        pinned = [h for h in hits if h.chunk.chunk_id in result.pinned][: s.max_quotes]
+        chosen = [_whole_passage(h) for h in pinned]
+    else:
+        chosen = select(cands, s)
     # Present quotes grouped by document (in order of first appearance), in text order.
     first = {}
     for i, c in enumerate(chosen):
