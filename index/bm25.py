@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from index.tokenize import Tokenizer
-
 
 def fingerprint(chunk_ids: Sequence[str], dict_fp: str) -> str:
     """Identifies the exact chunk set and dictionary a BM25 index was built from."""
@@ -31,13 +29,12 @@ class BM25Index:
         self._df: dict[str, int] = {}
 
     @classmethod
-    def build(cls, ids: list[str], texts: Sequence[str], tokenize: Tokenizer,
-              dict_fp: str) -> BM25Index:
-        """Index `texts` (aligned with `ids`)."""
+    def build(cls, ids: list[str], tokens: Sequence[list[str]], dict_fp: str) -> BM25Index:
+        """Index pre-tokenised chunks (aligned with `ids`)."""
         import bm25s
 
         r = bm25s.BM25()
-        corpus = [tokenize(t) or [""] for t in texts]
+        corpus = [t or [""] for t in tokens]
         if corpus:
             r.index(corpus, show_progress=False)
         return cls(list(ids), r, fingerprint(ids, dict_fp))

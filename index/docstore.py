@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_tokens (
+    chunk_id TEXT PRIMARY KEY REFERENCES chunks(chunk_id) ON DELETE CASCADE,
+    dict_fp TEXT NOT NULL,
+    tokens TEXT NOT NULL
+);
 """
 
 
@@ -131,6 +136,18 @@ class DocStore:
                              pages=tuple(json.loads(pages)), start=start, end=end,
                              text=d.text[start:end]))
         return out
+
+
+    # BM25 tokens, cached so that a rebuild re-tokenises only new chunks ---------
+    def tokens(self, dict_fp: str) -> dict[str, list[str]]:
+        """chunk_id -> BM25 tokens made with the dictionary `dict_fp`."""
+        return {cid: toks.split("\n") if toks else [] for cid, toks in self._db.execute(
+            "SELECT chunk_id, tokens FROM chunk_tokens WHERE dict_fp=?", (dict_fp,))}
+
+    def put_tokens(self, dict_fp: str, rows: dict[str, list[str]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO chunk_tokens VALUES (?, ?, ?)",
+                                 [(cid, dict_fp, "\n".join(t)) for cid, t in rows.items()])
 
 
 def _doc_from_row(row: tuple) -> Document:

@@ -139,7 +139,13 @@ class IndexStore:
         ids = [c.chunk_id for c in chunks]
         bm25 = BM25Index.load(self.bm25_path)
         if bm25 is None or bm25.fp != fingerprint(ids, self.dict_fp):
-            bm25 = BM25Index.build(ids, [index_text(c) for c in chunks], tokenize, self.dict_fp)
+            cached = self.docstore.tokens(self.dict_fp)
+            fresh = {c.chunk_id: tokenize(index_text(c)) for c in chunks
+                     if c.chunk_id not in cached}
+            if fresh:
+                self.docstore.put_tokens(self.dict_fp, fresh)
+            cached.update(fresh)
+            bm25 = BM25Index.build(ids, [cached[i] for i in ids], self.dict_fp)
             if save_bm25:
                 bm25.save(self.bm25_path)
         return Snapshot(docs=docs, chunks=chunks, bm25=bm25)
