@@ -27,6 +27,7 @@ from kb.models import Chunk, Document
 # Bump when loading, normalising, metadata or chunking change what they produce,
 # so the next ingest redoes every file instead of keeping stale text.
 PIPELINE_VERSION = "1"
+EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
 
 
 @dataclass
@@ -141,6 +142,24 @@ def ingest(
 
         bar = tqdm(total=len(files), unit="file", desc="ingest", dynamic_ncols=True)
     seen: set[str] = set()
+    pending: list[tuple[Document, list[Chunk]]] = []
+
+    def flush() -> None:
+        # One embedding call for several small documents keeps the embedder's batches
+        # full; each document is still written on its own (vectors first, docstore last).
+        texts = [index_text(c) for _, chunks in pending for c in chunks]
+        te = time.perf_counter()
+        vecs = embedder.embed_passages(texts)
+        report.embed_seconds += time.perf_counter() - te
+        at = 0
+        for doc, chunks in pending:
+            store.replace_document(doc, chunks, vecs[at : at + len(chunks)],
+                                   by_doc.get(doc.doc_id, ()))
+            at += len(chunks)
+            (report.updated if doc.doc_id in stored else report.added).append(doc.source)
+            report.chunks += len(chunks)
+        pending.clear()
+
     for i, path in enumerate(files):
         did = doc_id_for(path)
         seen.add(did)
@@ -152,12 +171,9 @@ def ingest(
                 doc = build_document(path, chash)
                 chunks = chunk_document(doc, settings)
                 check_chunks(doc, chunks)
-                te = time.perf_counter()
-                vecs = embedder.embed_passages([index_text(c) for c in chunks])
-                report.embed_seconds += time.perf_counter() - te
-                store.replace_document(doc, chunks, vecs, by_doc.get(did, ()))
-                (report.updated if did in stored else report.added).append(str(path))
-                report.chunks += len(chunks)
+                pending.append((doc, chunks))
+                if sum(len(c) for _, c in pending) >= EMBED_BATCH:
+                    flush()
         except LoadError as exc:
             report.skipped.append((str(path), exc.reason))
             if did in stored:
@@ -171,6 +187,8 @@ def ingest(
             bar.update(1)
         if on_file is not None:
             on_file(str(path), i + 1, len(files))
+    if pending:
+        flush()
     if bar is not None:
         bar.close()
 
