@@ -58,15 +58,23 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
                vectors: np.ndarray, rng: random.Random) -> Config:
     """Build an index of `size` synthetic chunks directly through the store."""
     from index.store import IndexStore
+    from kb.wiring import make_tokenizer_for
 
     cfg = replace(config, index_dir=base / f"syn{size}")
     store = IndexStore(cfg, create=True)
     nprng = np.random.default_rng(rng.randrange(1 << 30))
     per_doc = 20
+    # jieba needs ~15 min for 100k chunks; sentences end in punctuation, so a chunk's
+    # tokens are its title's plus its sentences' tokens, computed once per sentence.
+    tokenize = make_tokenizer_for(cfg)
+    sent_tokens = {i: tokenize(t) for i, t in enumerate(sentences)}
     for d in range(0, size, per_doc):
-        parts, spans, pos = [], [], 0
+        parts, spans, pos, picked = [], [], 0, []
+        title_tokens = tokenize(f"合成文档{d}")
         for _ in range(min(per_doc, size - d)):
-            text = "".join(rng.sample(sentences, k=min(len(sentences), rng.randint(3, 6))))
+            idx = rng.sample(range(len(sentences)), k=min(len(sentences), rng.randint(3, 6)))
+            text = "".join(sentences[i] for i in idx)
+            picked.append(title_tokens + [t for i in idx for t in sent_tokens[i]])
             parts.append(text)
             spans.append((pos, pos + len(text)))
             pos += len(text) + 1
@@ -83,6 +91,8 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         store.vectors.add(chunks, vecs.astype(np.float32))
         store.docstore.put(doc, chunks)
+        store.docstore.put_tokens(store.dict_fp, {c.chunk_id: t for c, t in
+                                                  zip(chunks, picked, strict=True)})
     return cfg
 
 
