@@ -1,4 +1,4 @@
-"""Reciprocal rank fusion over ranked id lists (pure functions)."""
+"""Fusion of ranked lists (pure functions): reciprocal rank fusion and score fusion."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def rrf(
     return sorted(scores.items(), key=lambda kv: (-kv[1], best[kv[0]], order[kv[0]]))
 
 
-def minmax_fusion(
+def score_fusion(
     scored: Sequence[Sequence[tuple[str, float]]],
     weights: Sequence[float] | None = None,
     method: str = "minmax",

@@ -1,4 +1,4 @@
-"""Query the hybrid index: BM25 + vectors fused by RRF, exact matches pinned first."""
+"""Query the hybrid index: BM25 + vectors fused by score (or RRF), exact matches pinned first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from index.embedders import Embedder
 from index.exact import parse_exact, pinned_chunks, section_article, target_docs
-from index.fusion import minmax_fusion, rrf
+from index.fusion import rrf, score_fusion
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from kb.errors import KBError
@@ -194,7 +194,7 @@ class Searcher:
             fused = rrf([[c for c, _ in r] for r in named.values()], weights,
                         k=self.weights.rrf_k)
         else:
-            fused = minmax_fusion(list(named.values()), weights, method=self.weights.fusion)
+            fused = score_fusion(list(named.values()), weights, method=self.weights.fusion)
         pinned: list[str] = []
         missing: list[str] = []
         if mode == "hybrid" and self._doc_no_re is not None:
