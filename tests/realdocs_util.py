@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+from ingest.normalize import normalize_text
 
 
 def read_normalized(path: Path) -> str:
-    """A realdocs text file as normalised text (the project normaliser when present)."""
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        from ingest.normalize import normalize_text
-    except ImportError:
-        text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ")
-        return re.sub(r"[^\S\n]+", " ", text)
-    return normalize_text(raw)[0]
+    """A realdocs text file as normalised text."""
+    return normalize_text(path.read_text(encoding="utf-8", errors="replace"))[0]
 
 
 def text_files(root: Path) -> list[Path]:
