@@ -183,7 +183,8 @@ def ingest(
         except OSError as exc:
             report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
         if bar is not None:
-            bar.set_postfix(chunks=report.chunks, skipped=len(report.skipped))
+            bar.set_postfix(chunks=report.chunks + sum(len(c) for _, c in pending),
+                            skipped=len(report.skipped))
             bar.update(1)
         if on_file is not None:
             on_file(str(path), i + 1, len(files))
