@@ -150,7 +150,7 @@ def _whole_passage(hit: Hit) -> Candidate:
 def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Citation | None:
     """A citation whose quote is exactly the document text at [start:end], else None."""
     quote = doc.text[start:end]
-    if not quote or doc.text[start:end] != quote:
+    if not quote:
         return None
     page = doc.page_at(start)
     return Citation(n=n, quote=quote, doc_id=doc.doc_id, source=doc.source, title=doc.title,

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
+from index.exact import ARTICLE_RE
 from kb.models import Document
 
-_ARTICLE = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 _CASE_HEAD = re.compile(r"^【[^】]*】\s*|^(?:典型)?案例[一二三四五六七八九十\d]+[：:、 ]\s*")
 
 
@@ -40,8 +40,8 @@ def book_title(title: str) -> str:
 
 def article_of(section: str) -> str | None:
     """The innermost 第X条 in a heading path."""
-    found = _ARTICLE.findall(section or "")
-    return found[-1] if found else None
+    found = list(ARTICLE_RE.finditer(section or ""))
+    return found[-1].group(0) if found else None
 
 
 def case_title(section: str, text: str = "") -> str | None:

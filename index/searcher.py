@@ -52,10 +52,9 @@ class Filters:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Hits plus the per-retriever rankings they were fused from (for answer checks)."""
+    """Hits plus what the answer step needs to know about the query's exact matches."""
 
     hits: list[Hit]
-    rankings: dict[str, list[str]]
     pinned: tuple[str, ...] = ()
     # What the query names verbatim but the index lacks: a 文号 no document has,
     # or 第X条 of a named document that has no such article.
@@ -169,12 +168,13 @@ class Searcher:
 
     def search_detail(self, query: str, k: int = 10, mode: str = "hybrid",
                       filters: Filters | None = None) -> SearchResult:
-        """Like `search`, also returning the bm25/vector rankings and pinned exact matches."""
+        """Like `search`, also returning the pinned exact matches and what the query names
+        that the index lacks."""
         if mode not in MODES:
             raise KBError(f"search mode must be one of {', '.join(MODES)}, found {mode!r}")
         q = self._normalize_query(query).strip()
         if not q:
-            return SearchResult([], {})
+            return SearchResult([])
         allowed = self._allowed(filters)
         tokens = self.tokenize(q)
         depth = max(self.weights.depth, k)
@@ -206,8 +206,7 @@ class Searcher:
             matched = tuple(t for t in token_set if t in c.text)
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
-        return SearchResult(hits, {n: [c for c, _ in r] for n, r in named.items()},
-                            tuple(pinned), tuple(missing))
+        return SearchResult(hits, tuple(pinned), tuple(missing))
 
     def _apply_exact(self, q: str, fused: list[tuple[str, float]], allowed: set[str] | None
                      ) -> tuple[list[tuple[str, float]], list[str], list[str]]:

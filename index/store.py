@@ -103,12 +103,10 @@ class IndexStore:
             )
 
     # writes -------------------------------------------------------------
-    def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
-                         old_chunk_ids: Sequence[str] = ()) -> None:
+    def replace_document(self, doc: Document, chunks: Sequence[Chunk],
+                         vectors: np.ndarray) -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
         self.vectors.delete_doc(doc.doc_id)
-        if old_chunk_ids:
-            self.vectors.delete_ids(old_chunk_ids)
         if chunks:
             self.vectors.add(chunks, vectors)
         self.docstore.put(doc, chunks)

@@ -134,7 +134,6 @@ def ingest(
     files, refused, roots = discover(paths)
     report.skipped.extend(refused)
     stored = store.docstore.hashes()
-    by_doc = store.docstore.chunk_ids_by_doc()
 
     bar = None
     if progress:
@@ -153,8 +152,7 @@ def ingest(
         report.embed_seconds += time.perf_counter() - te
         at = 0
         for doc, chunks in pending:
-            store.replace_document(doc, chunks, vecs[at : at + len(chunks)],
-                                   by_doc.get(doc.doc_id, ()))
+            store.replace_document(doc, chunks, vecs[at : at + len(chunks)])
             at += len(chunks)
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.chunks += len(chunks)

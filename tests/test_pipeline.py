@@ -93,14 +93,14 @@ KILL_SCRIPT = textwrap.dedent("""
     real = IndexStore.replace_document
     calls = []
 
-    def dying(self, doc, chunks, vectors, old=()):
+    def dying(self, doc, chunks, vectors):
         calls.append(doc.source)
         if len(calls) == 2:
             # vectors written, docstore not yet: the worst moment to die
             self.vectors.delete_doc(doc.doc_id)
             self.vectors.add(chunks, vectors)
             os._exit(9)
-        real(self, doc, chunks, vectors, old)
+        real(self, doc, chunks, vectors)
 
     IndexStore.replace_document = dying
     run_ingest(load_config({}, index_dir=sys.argv[1]), [Path(sys.argv[2])], progress=False)
