@@ -39,6 +39,11 @@ def parse_exact(query: str, doc_no_re: re.Pattern[str], normalize_doc_no) -> Exa
     return ExactQuery(doc_nos, titles, arts, phrases)
 
 
+def strip_names(query: str, doc_no_re: re.Pattern[str]) -> str:
+    """The query without the 文号 and 《titles》 it names (what it asks of those documents)."""
+    return _TITLE_RE.sub(" ", doc_no_re.sub(" ", query))
+
+
 def _title_matches(want: str, title: str) -> bool:
     return bool(title) and (want == title or want in title or (len(title) >= 6 and title in want))
 

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedders import Embedder
-from index.exact import parse_exact, pinned_chunks, section_article, target_docs
+from index.exact import (
+    parse_exact,
+    pinned_chunks,
+    section_article,
+    strip_names,
+    target_docs,
+)
 from index.fusion import rrf, score_fusion
 from index.store import IndexStore
 from index.tokenize import Tokenizer
@@ -177,7 +183,23 @@ class Searcher:
             return SearchResult([])
         allowed = self._allowed(filters)
         tokens = self.tokenize(q)
-        depth = max(self.weights.depth, k)
+        fused = self._fuse(q, tokens, mode, max(self.weights.depth, k), allowed)
+        pinned: list[str] = []
+        missing: list[str] = []
+        if mode == "hybrid" and self._doc_no_re is not None:
+            fused, pinned, missing = self._apply_exact(q, fused, allowed)
+        hits = []
+        token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
+        for rank, (cid, score) in enumerate(fused[:k], start=1):
+            c = self.chunks[cid]
+            matched = tuple(t for t in token_set if t in c.text)
+            hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
+                            matched_terms=matched))
+        return SearchResult(hits, tuple(pinned), tuple(missing))
+
+    def _fuse(self, q: str, tokens: list[str], mode: str, depth: int,
+              allowed: set[str] | None) -> list[tuple[str, float]]:
+        """The retrievers `mode` names, fused (see `Weights`)."""
         named: dict[str, list[tuple[str, float]]] = {}
         weights: list[float] = []
         if mode in ("hybrid", "bm25"):
@@ -191,22 +213,9 @@ class Searcher:
             a, g = self.weights.adaptive, self.weights.sharpness
             weights = [weights[0] * (a + lex**g), weights[1] * (a + (1.0 - lex) ** g)]
         if self.weights.fusion == "rrf":
-            fused = rrf([[c for c, _ in r] for r in named.values()], weights,
-                        k=self.weights.rrf_k)
-        else:
-            fused = score_fusion(list(named.values()), weights, method=self.weights.fusion)
-        pinned: list[str] = []
-        missing: list[str] = []
-        if mode == "hybrid" and self._doc_no_re is not None:
-            fused, pinned, missing = self._apply_exact(q, fused, allowed)
-        hits = []
-        token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
-        for rank, (cid, score) in enumerate(fused[:k], start=1):
-            c = self.chunks[cid]
-            matched = tuple(t for t in token_set if t in c.text)
-            hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
-                            matched_terms=matched))
-        return SearchResult(hits, tuple(pinned), tuple(missing))
+            return rrf([[c for c, _ in r] for r in named.values()], weights,
+                       k=self.weights.rrf_k)
+        return score_fusion(list(named.values()), weights, method=self.weights.fusion)
 
     def _apply_exact(self, q: str, fused: list[tuple[str, float]], allowed: set[str] | None
                      ) -> tuple[list[tuple[str, float]], list[str], list[str]]:
@@ -231,12 +240,18 @@ class Searcher:
         top = fused[0][1] if fused else 1.0
         head = [(cid, top + 1.0 - i * 1e-3) for i, cid in enumerate(pinned)]
         seen = set(pinned)
-        tset = set(targets)
-        in_target = [(c, s) for c, s in fused if c not in seen and self.chunks[c].doc_id in tset]
+        tset = set(targets) if allowed is None else set(targets) & allowed
         rest = [(c, s) for c, s in fused if c not in seen and self.chunks[c].doc_id not in tset]
-        if targets and not in_target:
-            # The named document did not surface at all: offer its chunks by BM25.
-            toks = self.tokenize(q)
-            ranked = [c for c, _ in self.bm25_ranking(toks, 20, tset)]
-            in_target = [(c, top) for c in ranked if c not in seen]
-        return head + [(c, s + top) for c, s in in_target] + rest, pinned, missing
+        in_target: list[tuple[str, float]] = []
+        if tset:
+            # The 文号 or 《title》 has chosen the documents; what else the query says
+            # chooses the passage. Ranked by the full query, the title and 文号 words
+            # would favour the opening chunk, which carries them once more.
+            rem = strip_names(q, self._doc_no_re).strip()
+            if rem and self.tokenize(rem):
+                ranked = self._fuse(rem, self.tokenize(rem), "hybrid", 50, tset)
+            else:
+                ranked = [(c, 0.0) for c, _ in fused if self.chunks[c].doc_id in tset]
+            in_target = [(c, top + 0.5 - i * 1e-3) for i, (c, _) in enumerate(ranked)
+                         if c not in seen]
+        return head + in_target + rest, pinned, missing

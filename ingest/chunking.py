@@ -5,6 +5,10 @@ Decisions (see also ChunkSettings):
   heading (title, 文号, preamble), each section's own text (its heading and what
   comes before its first sub-heading), and any text a section has after its last
   sub-section. Units cover the whole text.
+- A preamble shorter than min_chars (title, 文号, addressee) is glued to the front of
+  the first section: alone it would be a chunk without content that matches every
+  query naming its document. Not onto a handbook case: cases are never mixed, and a
+  《新风》 issue's preamble carries its theme, an answer in its own right.
 - A unit that is only a heading or a short lead-in (< min_chars) and has sub-sections
   is glued to the front of its first sub-section, so "第一章 总则" travels with
   "第一条 …" and the chunk's section is the deeper path ("第一章 总则 > 第一条").
@@ -44,6 +48,9 @@ class ChunkSettings:
     max_chars: int = 800
     min_chars: int = 300
     overlap_sentences: int = 0
+    # Bumped whenever the chunker's rules change, so an index chunked by older rules
+    # is refused (and rebuilt) instead of mixing two chunkings. 2: short preambles glued.
+    scheme: int = 2
 
     def __post_init__(self) -> None:
         if self.max_chars < 1 or self.min_chars < 0 or self.overlap_sentences < 0:
@@ -103,12 +110,18 @@ def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
     # sub-section (e.g. paragraphs after the last 一是/二是 point).
     filled: list[_Unit] = []
     pos = 0
+    has_cases = any(sec.kind == "case" for sec in sections)
     for u in [*units, _Unit(len(text), len(text), "", None, "end")]:
         if text[pos:u.start].strip():
             inner = [j for j, sec in enumerate(sections) if sec.start <= pos < sec.end]
             if inner:
                 j = inner[-1]
                 filled.append(_Unit(pos, u.start, paths[j], paths[j], "tail"))
+            elif (u.kind != "end" and not has_cases
+                  and len(text[pos:u.start].strip()) < min_chars):
+                # A short preamble (title, 文号, addressee) alone is a chunk with no
+                # content that still matches every query about its document.
+                u.start = pos
             else:
                 filled.append(_Unit(pos, u.start, "", None, "preamble"))
         if u.kind != "end":

@@ -86,11 +86,12 @@ def test_measure_chunks_follow_articles() -> None:
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
     assert [c.section for c in chunks] == [
-        "", "第一章 总则 > 第一条", "第一章 总则 > 第二条", "第二章 教育培训 > 第三条",
+        "第一章 总则 > 第一条", "第一章 总则 > 第二条", "第二章 教育培训 > 第三条",
         "第二章 教育培训 > 第四条"]
-    assert chunks[0].text == "示例市机关党员教育管理办法\n示机工发〔2024〕5号"
-    assert chunks[1].text.startswith("第一章 总则\n第一条")
-    assert chunks[2].text.endswith("（二）坚持分类指导。")
+    # The short title + 文号 preamble travels with the first article, not alone.
+    assert chunks[0].text.startswith(
+        "示例市机关党员教育管理办法\n示机工发〔2024〕5号\n第一章 总则\n第一条")
+    assert chunks[1].text.endswith("（二）坚持分类指导。")
 
 
 def test_long_article_is_split_only_at_sentence_ends() -> None:
@@ -132,8 +133,8 @@ def test_small_points_merge_under_their_parent() -> None:
     assert doc.doc_type == "speech"
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    assert [c.section for c in chunks] == ["", "一、充分肯定过去一年的成效"]
-    assert chunks[1].text.endswith("同时也要看到不足。")
+    assert [c.section for c in chunks] == ["一、充分肯定过去一年的成效"]
+    assert chunks[0].text.endswith("同时也要看到不足。")
 
 
 def test_no_merge_when_min_chars_is_zero() -> None:
