@@ -33,7 +33,9 @@ def _pct(xs: list[float], p: float) -> float:
 
 def bench_ingest(config: Config, workdir: Path) -> dict:
     """Ingest corpus/ into a fresh index; compare with the raw embedder time on the same texts."""
-    from index.store import IndexStore, index_text
+    from index.passages import passages
+    from index.store import IndexStore
+    from ingest.chunking import ChunkSettings
     from kb.wiring import embedder_factory, run_ingest
 
     cfg = replace(config, index_dir=workdir / "ingest")
@@ -42,14 +44,17 @@ def bench_ingest(config: Config, workdir: Path) -> dict:
     report = run_ingest(cfg, [ROOT / "corpus"], rebuild=True, progress=False, embedder=emb)
     store = IndexStore(cfg)
     docs = {d.doc_id: d for d in store.docstore.documents()}
-    texts = [index_text(c) for c in store.docstore.chunks(docs)]
+    chunks = store.docstore.chunks(docs)
+    window = ChunkSettings().window_chars
+    texts = [p.embed_text for c in chunks for p in passages(c, window)]
     t0 = time.perf_counter()
     emb.embed_passages(texts)
     raw = time.perf_counter() - t0
     t0 = time.perf_counter()
     again = run_ingest(cfg, [ROOT / "corpus"], progress=False, embedder=emb)
     noop = time.perf_counter() - t0
-    return {"docs": len(docs), "chunks": len(texts), "ingest_s": round(report.seconds, 2),
+    return {"docs": len(docs), "chunks": len(chunks), "passages": len(texts),
+            "ingest_s": round(report.seconds, 2),
             "embed_raw_s": round(raw, 2), "ingest_embed_ratio": round(report.seconds / raw, 3),
             "reingest_noop_s": round(noop, 2), "reingest_unchanged": again.unchanged}
 
@@ -57,9 +62,12 @@ def bench_ingest(config: Config, workdir: Path) -> dict:
 def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
                vectors: np.ndarray, rng: random.Random) -> Config:
     """Build an index of `size` synthetic chunks directly through the store."""
+    from index.passages import passages
     from index.store import IndexStore
+    from ingest.chunking import ChunkSettings
     from kb.wiring import make_tokenizer_for
 
+    window = ChunkSettings().window_chars
     cfg = replace(config, index_dir=base / f"syn{size}")
     store = IndexStore(cfg, create=True)
     nprng = np.random.default_rng(rng.randrange(1 << 30))
@@ -72,7 +80,9 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
         parts, spans, pos, picked = [], [], 0, []
         title_tokens = tokenize(f"合成文档{d}")
         for _ in range(min(per_doc, size - d)):
-            idx = rng.sample(range(len(sentences)), k=min(len(sentences), rng.randint(3, 6)))
+            # 6-14 sentences: about the size of real chunks (max 800 characters), so the
+            # vector store holds as many window passages per chunk as a real index.
+            idx = rng.sample(range(len(sentences)), k=min(len(sentences), rng.randint(6, 14)))
             text = "".join(sentences[i] for i in idx)
             picked.append(title_tokens + [t for i in idx for t in sent_tokens[i]])
             parts.append(text)
@@ -84,12 +94,13 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
         chunks = [Chunk(chunk_id=f"syn{d:07d}-{i}", doc_id=doc.doc_id, source=doc.source,
                         title=doc.title, doc_type="other", section="", pages=(), start=s,
                         end=e, text=body[s:e]) for i, (s, e) in enumerate(spans)]
-        mix = nprng.dirichlet(np.ones(3), size=len(chunks))
-        picks = nprng.integers(0, len(vectors), size=(len(chunks), 3))
+        units = [p for c in chunks for p in passages(c, window)]
+        mix = nprng.dirichlet(np.ones(3), size=len(units))
+        picks = nprng.integers(0, len(vectors), size=(len(units), 3))
         vecs = np.einsum("ij,ijk->ik", mix, vectors[picks])
         vecs += nprng.normal(0, 0.02, vecs.shape)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        store.vectors.add(chunks, vecs.astype(np.float32))
+        store.vectors.add(units, vecs.astype(np.float32))
         store.docstore.put(doc, chunks)
         store.docstore.put_tokens(store.dict_fp, {c.chunk_id: t for c, t in
                                                   zip(chunks, picked, strict=True)})

@@ -16,12 +16,15 @@ from index.exact import (
     target_docs,
 )
 from index.fusion import rrf, score_fusion
+from index.passages import chunk_of
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from kb.errors import KBError
 from kb.models import Document, Hit
 
 MODES = ("hybrid", "bm25", "vector")
+# Passages fetched per wanted chunk: a chunk of 800 characters has 3-4 windows + itself.
+PASSAGES_PER_CHUNK = 3
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,15 @@ class Searcher:
             return []
         qv = self.embedder.embed_queries([query])[0]
         doc_ids = None if allowed is None else sorted(allowed)
-        got = self.store.vectors.query(qv, k, doc_ids)
-        # A killed ingest can leave vectors the docstore does not know: never return them.
-        return [(cid, sim) for cid, sim in got if cid in self.chunks]
+        # A long chunk has several passages (index.passages); its score is its best one's.
+        got = self.store.vectors.query(qv, k * PASSAGES_PER_CHUNK, doc_ids)
+        best: dict[str, float] = {}
+        for vid, sim in got:
+            cid = chunk_of(vid)
+            # A killed ingest can leave vectors the docstore does not know: never return them.
+            if cid in self.chunks and cid not in best:
+                best[cid] = sim
+        return list(best.items())[:k]
 
     def normalize(self, text: str) -> str:
         """The query normalisation the index applies (NFKC, radicals, spaces)."""

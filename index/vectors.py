@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from index.passages import Passage
 from kb.config import ChromaConfig
 from kb.errors import IndexMismatchError, KBError
-from kb.models import Chunk
 
 _BATCH = 1000
 
@@ -46,7 +46,7 @@ def _open_client(cfg: ChromaConfig, path: Path) -> Any:
 
 
 class VectorIndex:
-    """Chunk vectors with the chunk metadata needed for filtering (doc_id)."""
+    """Passage vectors (index.passages) with the metadata needed for filtering (doc_id)."""
 
     def __init__(self, cfg: ChromaConfig, path: Path, signature: dict[str, str]) -> None:
         self._client = _open_client(cfg, path)
@@ -78,27 +78,27 @@ class VectorIndex:
             self._store = ChromaVectorStore(chroma_collection=self._collection)
         return self._store
 
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Add chunks with their passage vectors (ids are the chunk ids)."""
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+        """Add passages with their vectors, written in the order given."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         # The SOURCE relationship makes llama-index store our doc id as the node's
         # ref_doc_id (metadata keys "doc_id"/"document_id"), which deletes and filters use.
         nodes = [
             TextNode(
-                id_=c.chunk_id,
-                text=c.text,
+                id_=p.vector_id,
+                text=p.text,
                 embedding=v.tolist(),
-                metadata={"doc_type": c.doc_type},
-                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
+                metadata={"doc_type": p.chunk.doc_type, "chunk_id": p.chunk.chunk_id},
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.chunk.doc_id)},
             )
-            for c, v in zip(chunks, vectors, strict=True)
+            for p, v in zip(passages, vectors, strict=True)
         ]
         for i in range(0, len(nodes), _BATCH):
             self.store.add(nodes[i : i + _BATCH])
 
     def delete_ids(self, ids: Iterable[str]) -> None:
-        """Remove chunk vectors by id (missing ids are ignored)."""
+        """Remove vectors by id (missing ids are ignored)."""
         ids = list(ids)
         for i in range(0, len(ids), _BATCH):
             self._collection.delete(ids=ids[i : i + _BATCH])
@@ -108,7 +108,7 @@ class VectorIndex:
         self.store.delete(ref_doc_id=doc_id)
 
     def all_ids(self) -> set[str]:
-        """Every chunk id in the collection (for reconciling after a killed ingest)."""
+        """Every vector id in the collection (for reconciling after a killed ingest)."""
         out: set[str] = set()
         offset = 0
         while True:
@@ -125,7 +125,7 @@ class VectorIndex:
     def query(
         self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
-        """Nearest chunk ids with cosine similarity, optionally only within `doc_ids`."""
+        """Nearest vector ids with cosine similarity, optionally only within `doc_ids`."""
         if doc_ids is not None and not doc_ids:
             return []
         where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}

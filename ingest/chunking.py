@@ -48,15 +48,20 @@ class ChunkSettings:
     max_chars: int = 800
     min_chars: int = 300
     overlap_sentences: int = 0
+    # A chunk longer than this is also embedded as windows of its sentences (0 = never;
+    # index.passages). 250 measured in evals/README.md.
+    window_chars: int = 250
     # Bumped whenever the chunker's rules change, so an index chunked by older rules
     # is refused (and rebuilt) instead of mixing two chunkings. 2: short preambles glued.
     scheme: int = 2
 
     def __post_init__(self) -> None:
-        if self.max_chars < 1 or self.min_chars < 0 or self.overlap_sentences < 0:
+        if (self.max_chars < 1 or self.min_chars < 0 or self.overlap_sentences < 0
+                or self.window_chars < 0):
             raise ConfigError(
-                f"chunk settings need max_chars >= 1, min_chars >= 0, overlap_sentences >= 0; "
-                f"got {self.max_chars}, {self.min_chars}, {self.overlap_sentences}")
+                f"chunk settings need max_chars >= 1, min_chars >= 0, overlap_sentences >= 0, "
+                f"window_chars >= 0; got {self.max_chars}, {self.min_chars}, "
+                f"{self.overlap_sentences}, {self.window_chars}")
 
 
 @dataclass

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.embedders import Embedder
-from index.store import IndexStore, index_text
+from index.passages import passages
+from index.store import IndexStore
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.loaders import SUPPORTED_SUFFIXES, is_sidecar, load_file
@@ -146,14 +147,15 @@ def ingest(
     def flush() -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
-        texts = [index_text(c) for _, chunks in pending for c in chunks]
+        units = [[p for c in chunks for p in passages(c, settings.window_chars)]
+                 for _, chunks in pending]
         te = time.perf_counter()
-        vecs = embedder.embed_passages(texts)
+        vecs = embedder.embed_passages([p.embed_text for ps in units for p in ps])
         report.embed_seconds += time.perf_counter() - te
         at = 0
-        for doc, chunks in pending:
-            store.replace_document(doc, chunks, vecs[at : at + len(chunks)])
-            at += len(chunks)
+        for (doc, chunks), ps in zip(pending, units, strict=True):
+            store.replace_document(doc, chunks, ps, vecs[at : at + len(ps)])
+            at += len(ps)
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.chunks += len(chunks)
         pending.clear()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from index.passages import chunk_of
 from kb.wiring import open_searcher, run_ingest
 
 
@@ -22,7 +23,7 @@ def _consistent(config) -> tuple[set[str], set[str]]:
 
     store = IndexStore(config)
     in_docstore = {c for ids in store.docstore.chunk_ids_by_doc().values() for c in ids}
-    return in_docstore, store.vectors.all_ids()
+    return in_docstore, {chunk_of(v) for v in store.vectors.all_ids()}
 
 
 def test_ingest_search_and_offsets(small_corpus, config, embedder):
@@ -97,14 +98,14 @@ KILL_SCRIPT = textwrap.dedent("""
     real = IndexStore.replace_document
     calls = []
 
-    def dying(self, doc, chunks, vectors):
+    def dying(self, doc, chunks, passages, vectors):
         calls.append(doc.source)
         if len(calls) == 2:
             # vectors written, docstore not yet: the worst moment to die
             self.vectors.delete_doc(doc.doc_id)
-            self.vectors.add(chunks, vectors)
+            self.vectors.add(passages, vectors)
             os._exit(9)
-        real(self, doc, chunks, vectors)
+        real(self, doc, chunks, passages, vectors)
 
     IndexStore.replace_document = dying
     run_ingest(load_config({}, index_dir=sys.argv[1]), [Path(sys.argv[2])], progress=False)
