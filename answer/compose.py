@@ -58,6 +58,15 @@ def anchors(tokens: list[str]) -> set[str]:
     return {t for t in tokens if _ANCHOR.match(t)}
 
 
+def anchor_pattern(anchor: str) -> re.Pattern[str]:
+    """How a document mentions an anchor: verbatim, or a unit's full name for its short
+    form, its characters in order with a few between (发改委 → 发展和改革委员会,
+    科技局 → 科学技术局, 市卫健委 → 市卫生健康委员会)."""
+    if anchor.isdigit():
+        return re.compile(re.escape(anchor))
+    return re.compile(".{0,3}".join(map(re.escape, anchor)))
+
+
 def missing_issue(searcher, question: str) -> str | None:
     """The 《新风》 issue a question names when no ingested issue matches it."""
     if "专刊" not in question and "新风" not in question:
@@ -185,9 +194,9 @@ def gather(searcher, question: str, filters, s: AskSettings) -> Evidence:
     if (issue := missing_issue(searcher, q)) is not None:
         result = replace(result, missing=(*result.missing, issue))
     terms = question_terms(searcher, q)
-    must = anchors(list(terms))
+    must = [anchor_pattern(a) for a in anchors(list(terms))]
     cands = [c for c in candidates(searcher, result.hits, terms, s)
-             if all(a in searcher.docs[c.hit.chunk.doc_id].text for a in must)]
+             if all(p.search(searcher.docs[c.hit.chunk.doc_id].text) for p in must)]
     return Evidence(result, cands, max((c.coverage for c in cands), default=0.0))
 
 

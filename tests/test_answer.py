@@ -7,7 +7,7 @@ import io
 import pytest
 
 from answer.basket import export_docx, export_markdown
-from answer.compose import REFUSAL_TEXT, ask, verify
+from answer.compose import REFUSAL_TEXT, anchor_pattern, ask, verify
 from answer.references import book_title, cn_date, reference_for
 from kb.models import DocMeta, Document
 from kb.wiring import open_searcher, run_ingest
@@ -25,6 +25,9 @@ HANDBOOK = """《新风》专刊
 
 【典型案例二】示例市数据局机关党委：“数据跑路”减少基层填表
 市数据局推动报表整合，基层填报表格由每月41张压减到12张。
+
+【典型案例三】示例市发展和改革委员会机关党委：“发改讲堂”让党员人人上讲台
+委机关党委组织党员轮流登台讲政策，两年来“发改讲堂”累计举办36期。
 """
 
 
@@ -71,6 +74,16 @@ def test_handbook_case_reference(searcher):
     a = ask(searcher, "财政局党支部建立清单台账的情况")
     c = next(c for c in a.citations if "清单台账" in c.quote)
     assert c.reference.endswith("《示例市财政局机关党委：“三张清单”压实支部责任到每一名党员身上》")
+
+
+def test_unit_short_names_match_their_full_names(searcher):
+    assert anchor_pattern("发改委").search("示例市发展和改革委员会机关党委")
+    assert anchor_pattern("科技局").search("示例市科学技术局")
+    assert not anchor_pattern("科技局").search("示例市科学研究院技术服务中心财务局")
+    assert not anchor_pattern("2024").search("2023年")
+    # A question naming a unit by its short form is answered, not refused.
+    a = ask(searcher, "发改委的讲堂累计办了多少期")
+    assert not a.refused and any("36期" in c.quote for c in a.citations)
 
 
 def test_refuses_without_evidence(searcher):
