@@ -5,7 +5,7 @@ diluted by everything around it, and a question about that fact ranks the chunk
 low. So a chunk longer than one window is also embedded as windows of whole
 sentences (about `window_chars` each), and a chunk's vector score is its best
 passage's. Measured in evals/README.md: the vector retriever alone went from hit@5
-0.705 to 0.826 on the quiz set, and hybrid MRR@10 on corpus/ from 0.700 to 0.7xx.
+0.705 to 0.826 on the quiz set, and hybrid MRR@10 on corpus/ from 0.724 to 0.749.
 
 Every passage is stored under its own vector id; `chunk_of` maps it back.
 """
