@@ -249,7 +249,7 @@ class Searcher:
         top = fused[0][1] if fused else 1.0
         head = [(cid, top + 1.0 - i * 1e-3) for i, cid in enumerate(pinned)]
         seen = set(pinned)
-        tset = set(targets) if allowed is None else set(targets) & allowed
+        tset = set(targets)
         rest = [(c, s) for c, s in fused if c not in seen and self.chunks[c].doc_id not in tset]
         in_target: list[tuple[str, float]] = []
         if tset:
@@ -257,10 +257,12 @@ class Searcher:
             # chooses the passage. Ranked by the full query, the title and 文号 words
             # would favour the opening chunk, which carries them once more.
             rem = strip_names(q, self._doc_no_re).strip()
-            if rem and self.tokenize(rem):
-                ranked = self._fuse(rem, self.tokenize(rem), "hybrid", 50, tset)
+            rem_tokens = self.tokenize(rem) if rem else []
+            if rem_tokens:
+                ranked = [c for c, _ in self._fuse(rem, rem_tokens, "hybrid", 50, tset)]
             else:
-                ranked = [(c, 0.0) for c, _ in fused if self.chunks[c].doc_id in tset]
-            in_target = [(c, top + 0.5 - i * 1e-3) for i, (c, _) in enumerate(ranked)
+                # Nothing but the name: the document itself, from its beginning.
+                ranked = [c.chunk_id for c in self._chunk_list if c.doc_id in tset]
+            in_target = [(c, top + 0.5 - i * 1e-3) for i, c in enumerate(ranked)
                          if c not in seen]
         return head + in_target + rest, pinned, missing

@@ -43,6 +43,9 @@ def test_ingest_search_and_offsets(small_corpus, config, embedder):
     hits = s.search("示机工发（2023）12号 新任支部书记多久以内要参加岗前培训", k=3)
     assert "三个月内参加岗前培训" in hits[0].chunk.text
     assert all(h.chunk.doc_id == hits[0].chunk.doc_id for h in hits)
+    # The 文号 alone: that document, from its beginning.
+    hits = s.search("示机工发〔2023〕12号", k=2)
+    assert hits[0].chunk.start == 0 and "示机工发〔2023〕12号" in hits[0].chunk.text
     for mode in ("bm25", "vector", "hybrid"):
         assert s.search("青年干部到社区报到服务", k=3, mode=mode)
     from index.searcher import Filters
