@@ -37,10 +37,14 @@ class Passage:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder sees: the chunk's title and heading path, then the span."""
-        c = self.chunk
-        head = c.title if not c.section else f"{c.title} {c.section}"
-        return f"{head}\n{self.text}"
+        """What the embedder sees: the chunk's title and heading path, then the span
+        (for the whole chunk, the same text as `index.store.index_text`)."""
+        return f"{chunk_head(self.chunk)}\n{self.text}"
+
+
+def chunk_head(chunk: Chunk) -> str:
+    """A chunk's document title and heading path: words the span itself often lacks."""
+    return chunk.title if not chunk.section else f"{chunk.title} {chunk.section}"
 
 
 def chunk_of(vector_id: str) -> str:

