@@ -56,10 +56,8 @@ def score_fusion(
             mean = sum(vals) / len(vals)
             std = (sum((v - mean) ** 2 for v in vals) / len(vals)) ** 0.5 or 1.0
             floor = (lo - mean) / std
-            seen = set()
             for cid, s in lst:
                 total[cid] = total.get(cid, 0.0) + w * ((s - mean) / std - floor)
-                seen.add(cid)
             continue
         span = hi - lo
         for cid, s in lst:

@@ -23,7 +23,9 @@ from kb.errors import KBError
 from kb.models import Document, Hit
 
 MODES = ("hybrid", "bm25", "vector")
-# Passages fetched per wanted chunk: a chunk of 800 characters has 3-4 windows + itself.
+# Passages fetched per wanted chunk. A long chunk has up to 4 windows plus itself, but
+# its passages rarely all rank high together: at depth 50, 150 passages gave 50
+# distinct chunks for each of 100 corpus questions.
 PASSAGES_PER_CHUNK = 3
 
 
