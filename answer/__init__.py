@@ -1,5 +1,4 @@
-"""Extractive answers with verified, formally cited quotes (`kb ask`)."""
+"""The answer stage: extractive answers with verified, formally cited quotes (`kb ask`).
 
-from answer.compose import ask
-
-__all__ = ["ask"]
+Callers get an answerer from the service layer (`service.wiring.make_answerer`).
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from kb.models import Citation
+from core.models import Citation
 
 
 def export_markdown(citations: Sequence[Citation], title: str = "引文汇编") -> str:

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass, replace
 
 from answer.references import reference_for
-from ingest.structure import cn_to_int, split_sentences
-from kb.models import Answer, Citation, Document, Hit
+from core.models import Answer, Citation, Document, Filters, Hit, SearchResult
+from core.text.coverage import coverage
+from core.text.issues import issue_ref
+from core.text.sentences import split_sentences
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
 
@@ -44,8 +46,6 @@ class Candidate:
 
 # Words that pin a question to one thing the evidence must mention: a unit, a year.
 _ANCHOR = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心)|(?:19|20)\d\d)$")
-# 第X期 of 《新风》, but not the running number 总第X期.
-_ISSUE = re.compile(r"(?:((?:19|20)\d\d)年)?\s*(?<!总)第\s*(\d{1,3}|[一二三四五六七八九十]+)\s*期")
 
 
 # A quote must say something: end like a sentence or clause, or be a table row;
@@ -71,15 +71,15 @@ def missing_issue(searcher, question: str) -> str | None:
     """The 《新风》 issue a question names when no ingested issue matches it."""
     if "专刊" not in question and "新风" not in question:
         return None
-    m = _ISSUE.search(question)
-    if not m:
+    ref = issue_ref(question)
+    if ref is None:
         return None
-    n, year = cn_to_int(m.group(2)), m.group(1)
+    n, year, written = ref
     for d in searcher.docs.values():
         month = d.meta.issue_month or d.meta.date or ""
         if d.meta.doc_type == "handbook" and d.meta.issue_no == n and month.startswith(year or ""):
             return None
-    return m.group(0).strip()
+    return written
 
 
 def _bigrams(s: str) -> set[str]:
@@ -101,14 +101,6 @@ def question_terms(searcher, question: str) -> dict[str, float]:
         if w > 0:
             terms[t] = w
     return terms
-
-
-def coverage(terms: dict[str, float], text: str) -> float:
-    """Share of the question's IDF mass whose terms occur in `text`."""
-    total = sum(terms.values())
-    if not total:
-        return 0.0
-    return sum(w for t, w in terms.items() if t in text) / total
 
 
 def candidates(searcher, hits: list[Hit], terms: dict[str, float],
@@ -151,7 +143,7 @@ def _whole_passage(hit: Hit) -> Candidate:
     """The hit's chunk as one quote, starting at its own heading (第九条 …), not the
     chapter heading glued in front of it."""
     c = hit.chunk
-    label = c.section.rsplit(" > ", 1)[-1] if c.section else ""
+    label = c.section[-1] if c.section else ""
     i = c.text.find("\n" + label) + 1 if label else 0
     return Candidate(hit, c.start + i, c.end, c.text[i:], 1.0, 1.0)
 
@@ -182,12 +174,12 @@ def _refuse(question: str, hits: list[Hit]) -> Answer:
 class Evidence:
     """What the index offers for a question, and how strongly it covers the question."""
 
-    result: object  # index.searcher.SearchResult
+    result: SearchResult
     candidates: list[Candidate]
     strength: float  # best share of the question's IDF mass covered by one sentence
 
 
-def gather(searcher, question: str, filters, s: AskSettings) -> Evidence:
+def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> Evidence:
     """Search, then score the candidate sentences of the hits."""
     result = searcher.search_detail(question, k=s.hits, filters=filters)
     q = searcher.normalize(question)
@@ -200,7 +192,8 @@ def gather(searcher, question: str, filters, s: AskSettings) -> Evidence:
     return Evidence(result, cands, max((c.coverage for c in cands), default=0.0))
 
 
-def ask(searcher, question: str, *, filters=None, settings: AskSettings | None = None) -> Answer:
+def ask(searcher, question: str, *, filters: Filters | None = None,
+        settings: AskSettings | None = None) -> Answer:
     """Answer `question` from the index with verified, numbered quotes (or refuse)."""
     s = settings or AskSettings()
     ev = gather(searcher, question, filters, s)

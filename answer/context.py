@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.models import Document
+from core.models import Document
 
 
 def paragraph_span(doc: Document, start: int, end: int, max_chars: int = 600) -> tuple[int, int]:

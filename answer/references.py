@@ -12,24 +12,9 @@ A title that itself contains 《》 gets them turned into 〈〉, as nested titl
 
 from __future__ import annotations
 
-import re
-
-from index.exact import ARTICLE_RE
-from kb.models import Document
-
-_CASE_HEAD = re.compile(r"^【[^】]*】\s*|^(?:典型)?案例[一二三四五六七八九十\d]+[：:、 ]\s*")
-
-
-def cn_date(iso: str | None) -> str | None:
-    """2024-05-04 -> 2024年5月4日 (2024-05 -> 2024年5月)."""
-    if not iso:
-        return None
-    parts = iso.split("-")
-    try:
-        nums = [int(p) for p in parts]
-    except ValueError:
-        return None
-    return "".join(f"{n}{u}" for n, u in zip(nums, ("年", "月", "日"), strict=False))
+from core.models import Document, SectionPath
+from core.text.dates import cn_date
+from core.text.headings import article_label, case_heading_text, is_case_heading
 
 
 def book_title(title: str) -> str:
@@ -38,29 +23,31 @@ def book_title(title: str) -> str:
     return f"《{inner}》"
 
 
-def article_of(section: str) -> str | None:
+def article_of(section: SectionPath) -> str | None:
     """The innermost 第X条 in a heading path."""
-    found = list(ARTICLE_RE.finditer(section or ""))
-    return found[-1].group(0) if found else None
+    for label in reversed(section):
+        if (found := article_label(label)) is not None:
+            return found
+    return None
 
 
-def case_title(section: str, text: str = "") -> str | None:
+def case_title(section: SectionPath, text: str = "") -> str | None:
     """The case heading inside a handbook issue's heading path, without its 【典型案例一】 tag.
 
     Heading-path labels are shortened, so the full heading line is looked up in
     the document `text` when given.
     """
-    for part in (section or "").split(" > "):
-        if _CASE_HEAD.match(part):
+    for part in section:
+        if is_case_heading(part):
             i = text.find(part) if text else -1
             if i >= 0:
                 end = text.find("\n", i)
                 part = text[i : end if end >= 0 else len(text)]
-            return _CASE_HEAD.sub("", part).strip() or None
+            return case_heading_text(part) or None
     return None
 
 
-def reference_for(doc: Document, section: str, page: int | None) -> str:
+def reference_for(doc: Document, section: SectionPath, page: int | None) -> str:
     """Copy-ready reference for a quote from `doc` at heading path `section`."""
     m = doc.meta
     title = book_title(m.title)

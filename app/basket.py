@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from kb.models import Citation
+from core.models import Citation
 
 KEY = "basket"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.config import Config, load_config
-from kb.errors import IndexNotFoundError, KBError
+from core.config import Config, load_config
+from core.errors import IndexNotFoundError, KBError
 
 
 def current_config() -> Config:
@@ -19,7 +19,7 @@ def _load_searcher(key: str, _config: Config):
 
     `key` (the configuration's repr) identifies the index; the Config itself is not hashed.
     """
-    from kb.wiring import open_searcher
+    from service.wiring import open_searcher
 
     searcher = open_searcher(_config)
     if searcher.chunks:
@@ -73,3 +73,10 @@ def require_searcher():
     except KBError as exc:
         st.error(f"无法打开知识库索引：{exc}")
         st.stop()
+
+
+def current_answerer():
+    """The answer step the configuration names (KB_ANSWERER), as for `kb ask`."""
+    from service.wiring import make_answerer
+
+    return make_answerer(current_config())

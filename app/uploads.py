@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kb.config import Config
+from core.config import Config
+from ingest.loaders import supported_suffixes
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+# Derived from the loader registry: a new loader is accepted here without edits.
+ALLOWED_SUFFIXES = supported_suffixes()
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 

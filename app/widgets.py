@@ -9,8 +9,7 @@ import streamlit as st
 from answer.context import paragraph_span
 from app import basket
 from app.render import highlight_span, passage
-from index.searcher import Filters
-from kb.models import DOC_TYPE_LABELS, Citation, Document
+from core.models import DOC_TYPE_LABELS, Citation, Document, Filters
 
 DOCS_PAGE = "views/documents.py"
 ALL_ISSUERS = "（全部）"
@@ -75,7 +74,7 @@ def citation_card(c: Citation, doc: Document | None, key: str) -> None:
             st.html(passage(highlight_span(c.quote, 0, len(c.quote))))
         where = [c.title]
         if c.section:
-            where.append(c.section)
+            where.append(c.section_label)
         if c.page:
             where.append(f"第{c.page}页")
         st.caption(" · ".join(where))

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import Config
+from core.models import Chunk, DocMeta, DocType, Document
 from evals.sets import ROOT, corpus_set
-from kb.config import Config
-from kb.models import Chunk, DocMeta, Document
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -36,7 +36,7 @@ def bench_ingest(config: Config, workdir: Path) -> dict:
     from index.passages import passages
     from index.store import IndexStore
     from ingest.chunking import ChunkSettings
-    from kb.wiring import embedder_factory, run_ingest
+    from service.wiring import embedder_factory, run_ingest
 
     cfg = replace(config, index_dir=workdir / "ingest")
     emb = embedder_factory(cfg)()
@@ -65,7 +65,7 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
     from index.passages import passages
     from index.store import IndexStore
     from ingest.chunking import ChunkSettings
-    from kb.wiring import make_tokenizer_for
+    from service.wiring import make_tokenizer_for
 
     window = ChunkSettings().window_chars
     cfg = replace(config, index_dir=base / f"syn{size}")
@@ -92,7 +92,7 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
         doc = Document(doc_id=f"syn{d:07d}", source=f"synthetic/{d}.txt", text=body,
                        meta=DocMeta(title=f"合成文档{d}"), content_hash=str(d))
         chunks = [Chunk(chunk_id=f"syn{d:07d}-{i}", doc_id=doc.doc_id, source=doc.source,
-                        title=doc.title, doc_type="other", section="", pages=(), start=s,
+                        title=doc.title, doc_type=DocType.OTHER, section=(), pages=(), start=s,
                         end=e, text=body[s:e]) for i, (s, e) in enumerate(spans)]
         units = [p for c in chunks for p in passages(c, window)]
         mix = nprng.dirichlet(np.ones(3), size=len(units))
@@ -109,9 +109,9 @@ def _synthetic(config: Config, base: Path, size: int, sentences: list[str],
 
 def bench_latency(config: Config, workdir: Path, sizes: list[int]) -> dict:
     """Query latency p50/p95 (ms) in-process with the index loaded, per index size."""
+    from core.text.sentences import split_sentences
     from index.store import IndexStore
-    from ingest.structure import split_sentences
-    from kb.wiring import open_searcher
+    from service.wiring import open_searcher
 
     rng = random.Random(7)
     src = IndexStore(replace(config, index_dir=workdir / "ingest"))
@@ -143,7 +143,7 @@ def bench_cold_start(index_dir: Path, runs: int = 3) -> float:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kb.cli", "search", "党支部书记述职评议",
+        subprocess.run([sys.executable, "-m", "cli.main", "search", "党支部书记述职评议",
                         "--index", str(index_dir), "-k", "3", "--json"],
                        check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)

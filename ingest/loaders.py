@@ -1,4 +1,9 @@
-"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm.
+"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm, by a loader registry.
+
+A `Loader` declares its format name, the suffixes it takes, the magic bytes its files
+start with (none for text formats) and whether its layout is fixed (printed lines, as in
+PDF: normalisation rejoins wrapped lines). `register_loader` adds one; the CLI's and the
+upload page's lists of accepted types are derived from the registry (`supported_suffixes`).
 
 Anything that cannot be read as text raises `LoadError(path, reason)` with a one-line
 reason (empty, binary, corrupt, encrypted, scanned PDF, unsupported type); no other
@@ -27,16 +32,55 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import LoadError, MissingDependencyError, require
+from core.models import RawDocument
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
-from kb.errors import LoadError
-from kb.models import RawDocument
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".docx", ".pdf", ".html", ".htm"})
 SIDECAR_SUFFIX = ".meta.json"
-_FORMATS = {".txt": "txt", ".md": "md", ".docx": "docx", ".pdf": "pdf", ".html": "html",
-            ".htm": "html"}
+# What a reader returns: text, page starts (offsets in that text), metadata overrides.
+ReadResult = tuple[str, tuple[int, ...], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Loader:
+    """One file format: how to recognise it and how to read its bytes."""
+
+    fmt: str  # recorded as RawDocument.fmt
+    suffixes: tuple[str, ...]  # lower case, with the dot
+    read: Callable[[bytes], ReadResult]  # raises Unreadable (or anything, for damage)
+    magic: tuple[bytes, ...] = ()  # leading bytes of its files; () for text formats
+    fixed_layout: bool = False  # printed lines: wrapped lines are rejoined
+
+
+_LOADERS: dict[str, Loader] = {}  # suffix -> loader
+
+
+def register_loader(loader: Loader) -> None:
+    """Add (or replace) the loader of each of `loader.suffixes`."""
+    for suffix in loader.suffixes:
+        _LOADERS[suffix.lower()] = loader
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    """Every suffix a registered loader takes, in registration order."""
+    return tuple(_LOADERS)
+
+
+def loader_for(path: Path) -> Loader | None:
+    """The loader registered for a file's suffix."""
+    return _LOADERS.get(Path(path).suffix.lower())
+
+
+def sniff(data: bytes) -> Loader | None:
+    """The loader whose magic bytes `data` starts with (text formats have none)."""
+    for loader in _LOADERS.values():
+        if any(data.startswith(m) for m in loader.magic):
+            return loader
+    return None
 _PAGE_NO_RE = re.compile(
     r"^\s*([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页(\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$"
@@ -66,23 +110,23 @@ def _read_sidecar(path: Path) -> dict[str, str]:
     return clean_overrides(data)
 
 
-def _read_text(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
+def _read_text(data: bytes) -> ReadResult:
     text, _encoding = decode_text(data)
     body, fields = split_front_matter(text)
     return body, (), fields
 
 
-def _read_docx(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
+def _read_docx(data: bytes) -> ReadResult:
     import io
     import zipfile
 
-    from docx import Document as open_docx
+    docx = require("docx", feature="读取 .docx 文件", install="pip install python-docx")
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise Unreadable("not a valid .docx (not a zip package)")
-    doc = open_docx(io.BytesIO(data))
+    doc = docx.Document(io.BytesIO(data))
     lines: list[str] = []
     for block in _body_blocks(doc.element.body):
         if block.tag.endswith("}p"):
@@ -131,14 +175,13 @@ def _strip_page_numbers(page: str) -> str:
     return "\n".join(lines)
 
 
-def _read_pdf(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
+def _read_pdf(data: bytes) -> ReadResult:
     import io
 
-    from pypdf import PdfReader
-
+    pypdf = require("pypdf", feature="读取 PDF 文件", install="pip install pypdf")
     if b"%PDF-" not in data[:1024]:
         raise Unreadable("not a PDF file (no %PDF header)")
-    reader = PdfReader(io.BytesIO(data))
+    reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         try:
             opened = reader.decrypt("")
@@ -158,7 +201,7 @@ def _read_pdf(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
     return "\n".join(pages), tuple(starts), {}
 
 
-def _read_html(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
+def _read_html(data: bytes) -> ReadResult:
     from ingest.html_text import html_to_text
 
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -166,8 +209,12 @@ def _read_html(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
     return html_to_text(data), (), {}
 
 
-_READERS = {"txt": _read_text, "md": _read_text, "docx": _read_docx, "pdf": _read_pdf,
-            "html": _read_html}
+register_loader(Loader("txt", (".txt",), _read_text))
+register_loader(Loader("md", (".md",), _read_text))
+register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",)))
+# %PDF- may follow a few junk bytes; the reader looks in the first KiB itself.
+register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True))
+register_loader(Loader("html", (".html", ".htm"), _read_html))
 
 
 def load_file(path: Path) -> RawDocument:
@@ -176,22 +223,28 @@ def load_file(path: Path) -> RawDocument:
     suffix = path.suffix.lower()
     if is_sidecar(path):
         raise LoadError(str(path), "metadata sidecar, not a document")
-    fmt = _FORMATS.get(suffix)
-    if fmt is None:
-        wanted = " ".join(sorted(SUPPORTED_SUFFIXES))
+    loader = _LOADERS.get(suffix)
+    if loader is None:
+        wanted = " ".join(sorted(_LOADERS))
         raise LoadError(str(path), f"unsupported file type '{suffix or path.name}'; "
                                    f"expected one of {wanted}")
+    fmt = loader.fmt
     try:
         data = path.read_bytes()
     except OSError as e:
         raise LoadError(str(path), f"cannot read file ({e.strerror or e})") from e
     if not data.strip():
         raise LoadError(str(path), "empty file")
+    if loader.magic and not any(data.startswith(m) for m in loader.magic):
+        other = sniff(data)
+        if other is not None:
+            raise LoadError(str(path), f"the file's bytes are a {other.fmt} file, not "
+                                       f"{suffix}; rename it to {other.suffixes[0]}")
     try:
-        text, page_starts, overrides = _READERS[fmt](data)
+        text, page_starts, overrides = loader.read(data)
     except Unreadable as e:
         raise LoadError(str(path), e.reason) from e
-    except LoadError:
+    except (LoadError, MissingDependencyError):
         raise
     except Exception as e:  # parsers raise many types on damaged input; all mean unreadable
         raise LoadError(str(path), f"corrupt or unreadable {fmt} file ({type(e).__name__})") from e
@@ -199,4 +252,4 @@ def load_file(path: Path) -> RawDocument:
         raise LoadError(str(path), "no text found in file")
     overrides = {**overrides, **_read_sidecar(path)}
     return RawDocument(source=str(path), text=text, fmt=fmt, page_starts=page_starts,
-                       overrides=overrides)
+                       overrides=overrides, fixed_layout=loader.fixed_layout)

@@ -11,14 +11,15 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import PurePath
 
-from ingest.docrefs import DOC_NO_RE, FW_DIGITS, find_date, normalize_doc_no, parse_date
-from ingest.structure import cn_to_int
-from kb.errors import ConfigError
-from kb.models import DOC_TYPES, DocMeta
+from core.errors import ConfigError
+from core.models import DocMeta, DocType
+from core.text.dates import is_date_line, parse_date
+from core.text.docno import DOC_NO_RE, is_doc_no_line, normalize_doc_no
+from core.text.headings import ARTICLE_LINE_RE, CASE_PART_RE, HEADING_LIKE_RE
+from core.text.issues import ISSUE_NO_RE
+from core.text.numerals import FW_DIGITS, cn_to_int
+from core.text.sentences import SENTENCE_FINAL
 
-__all__ = ["DOC_NO_RE", "extract_metadata", "normalize_doc_no", "parse_date"]
-
-_ISSUE_RE = re.compile(r"第\s*(?P<n>\d{1,4}|[零〇一二两三四五六七八九十百]+)\s*期")
 _THEME_RE = re.compile(r"本期主题\s*[：:]\s*(?P<t>.+)")
 _SALUTATION = re.compile(
     r"^(?:同志们|各位代表|各位委员|同学们|亲爱的.{1,12}|尊敬的.{1,20}|老师们.{0,8})[：:,，]?$"
@@ -32,20 +33,11 @@ _JUNK = re.compile(
     r"发布时间.*|浏览次数.*|打印.*|分享到.*|.*ICP备.*|.*公网安备.*|网站标识码.*|\[!\w+\].*|"
     r"\S{0,16}\d{1,2}月\d{1,2}日电.*|.{0,10}记者\S{2,4})$"
 )
-_HEADING_LIKE = re.compile(
-    r"^(?:第[一二三四五六七八九十百零〇\d]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]"
-    r"|总\s*纲|序\s*言|前\s*言|目\s*录)"
-)
 _SPEAKER = re.compile(r"^(?:[^\s。，；：！？]{2,40}\s)?[\u4e00-\u9fff]{2,4}$")
-_ARTICLE_LINE = re.compile(r"^第[一二三四五六七八九十百零〇\d]+条(?:\s|$)")
 _POLICY_TITLE = re.compile(
     r"办法|意见|方案|规定|条例|通知|细则|规则|规范|准则|决定|纲要|规划|计划|章程|要点|"
     r"(?<![做方想看说])法$"
 )
-_CASE_HEADING = re.compile(
-    r"^[一二三四五六七八九十]+、.{0,6}(?:背景|基本情况|做法|举措|成效|启示|经验|体会)"
-)
-_TERMINAL = ("。", "！", "？", "；", "…")
 _CONTINUES = ("、", "，", "：", "和", "与", "及", "的", "《", "（")
 
 
@@ -70,24 +62,11 @@ def _lines(text: str) -> list[str]:
     return out
 
 
-def _is_date_line(line: str) -> bool:
-    """A line that is a date, maybe bracketed, labelled (版本日期：) or with a short note."""
-    core = line.strip("（）() ")
-    core = re.sub(r"^[\u4e00-\u9fff]{0,6}[：:]", "", core)
-    found = find_date(core)
-    return found is not None and found[0] <= 2 and len(core) - (found[1] - found[0]) <= 12
-
-
-def _is_doc_no_line(line: str) -> bool:
-    m = DOC_NO_RE.search(line)
-    return bool(m) and len(line) <= len(m.group(0)) + 4
-
-
 def _title_like(line: str) -> bool:
-    return (len(line) <= 120 and not line.endswith(_TERMINAL) and "。" not in line
+    return (len(line) <= 120 and not line.endswith(SENTENCE_FINAL) and "。" not in line
             and not (len(line) > 30 and line.count("，") >= 2)
-            and not line.endswith(("：", ":")) and not _is_date_line(line)
-            and not _is_doc_no_line(line))
+            and not line.endswith(("：", ":")) and not is_date_line(line)
+            and not is_doc_no_line(line))
 
 
 def _same(a: str, b: str) -> bool:
@@ -97,7 +76,7 @@ def _same(a: str, b: str) -> bool:
 
 def _title(lines: list[str]) -> tuple[str | None, int]:
     """Title and the index of the first line after it (repeated title lines skipped)."""
-    if (not lines or not _title_like(lines[0]) or _HEADING_LIKE.match(lines[0])
+    if (not lines or not _title_like(lines[0]) or HEADING_LIKE_RE.match(lines[0])
             or len(lines[0].replace(" ", "")) < 4):
         return None, 0
     first = lines[0]
@@ -112,11 +91,11 @@ def _title(lines: list[str]) -> tuple[str | None, int]:
     j = i
     while (j < len(lines) and j - i < 3 and len(lines[j]) <= 50 and _title_like(lines[j])
            and not lines[j].startswith("——") and not _SALUTATION.match(lines[j])
-           and not _HEADING_LIKE.match(lines[j])):
+           and not HEADING_LIKE_RE.match(lines[j])):
         j += 1
     nxt = lines[j] if j < len(lines) else ""
     chain = [first]
-    if j > i and (nxt.startswith("——") or _is_date_line(nxt) or _is_doc_no_line(nxt)):
+    if j > i and (nxt.startswith("——") or is_date_line(nxt) or is_doc_no_line(nxt)):
         chain += lines[i:j]
         i = j
     elif j > i and first.endswith(_CONTINUES):
@@ -148,7 +127,7 @@ def _issuer_from_title(title: str) -> str | None:
 def _signoff(lines: list[str]) -> tuple[str | None, str | None]:
     """Issuer and date of a 落款 in `lines`: a full date line with org lines above it."""
     for k in range(len(lines) - 1, -1, -1):
-        date = parse_date(lines[k]) if _is_date_line(lines[k]) else None
+        date = parse_date(lines[k]) if is_date_line(lines[k]) else None
         if not date or len(date) != 10:
             continue
         orgs: list[str] = []
@@ -165,7 +144,7 @@ def _signoff(lines: list[str]) -> tuple[str | None, str | None]:
 def _speaker(lines: list[str]) -> str | None:
     """A line like `示例市委常委、市委秘书长 王晓东` (or a bare name) under a speech title."""
     for line in lines[:3]:
-        if _is_date_line(line):
+        if is_date_line(line):
             continue
         m = _SPEAKER.match(line)
         if m and not _SALUTATION.match(line) and not _org_line(line):
@@ -175,7 +154,7 @@ def _speaker(lines: list[str]) -> str | None:
 
 
 def _doc_type(title: str, lines: list[str], body: list[str], has_doc_no: bool) -> str:
-    articles = sum(1 for line in body if _ARTICLE_LINE.match(line))
+    articles = sum(1 for line in body if ARTICLE_LINE_RE.match(line))
     if articles >= 3 or has_doc_no:
         return "policy"
     if re.search(r"讲话|致辞|发言|讲稿|讲课|报告会", title):
@@ -187,10 +166,10 @@ def _doc_type(title: str, lines: list[str], body: list[str], has_doc_no: bool) -
     if re.search(r"案例|经验|做法|纪实|主题党日|党日活动|党支部|党总支", title):
         return "case"
     top = lines[:6]
-    if any(_SALUTATION.match(line) for line in body[:12]) or (top and _is_date_line(top[0])
+    if any(_SALUTATION.match(line) for line in body[:12]) or (top and is_date_line(top[0])
                                                              and top[0].startswith("（")):
         return "speech"
-    headings = sum(1 for line in body if _CASE_HEADING.match(line))
+    headings = sum(1 for line in body if CASE_PART_RE.match(line))
     return "case" if headings >= 2 else "other"
 
 
@@ -198,10 +177,10 @@ def _handbook(lines: list[str]) -> dict[str, object] | None:
     """Header fields of a 《新风》-style issue: `专刊` line, then `第X期` within two lines."""
     if not lines or not re.search(r"专刊|简报|期刊|工作动态", lines[0]) or len(lines[0]) > 30:
         return None
-    issue_line = next((ln for ln in lines[1:3] if _ISSUE_RE.search(ln)), None)
+    issue_line = next((ln for ln in lines[1:3] if ISSUE_NO_RE.search(ln)), None)
     if issue_line is None:
         return None
-    n = _ISSUE_RE.search(issue_line)
+    n = ISSUE_NO_RE.search(issue_line)
     assert n is not None
     out: dict[str, object] = {"title": f"{lines[0]} {issue_line}",
                               "issue_no": cn_to_int(n.group("n"))}
@@ -239,7 +218,7 @@ def extract_metadata(
         fields_["title"] = shown
         header = lines[after:after + 8]
         # Only a 文号 in the header (or the title) is this document's own; the body cites others.
-        doc_no_line = next((ln for ln in lines[:after + 8] if _is_doc_no_line(ln)), None)
+        doc_no_line = next((ln for ln in lines[:after + 8] if is_doc_no_line(ln)), None)
         m = DOC_NO_RE.search(doc_no_line or title or "")
         if m:
             fields_["doc_no"] = normalize_doc_no(m.group(0))
@@ -258,7 +237,7 @@ def _dates_and_issuer(
     out: dict[str, object] = {}
     # Preference: date line right under the title, then the closing 落款, then a 落款
     # in the header (a notice that forwards an attached document).
-    under = next((ln for ln in header[:2] if _is_date_line(ln)), None)
+    under = next((ln for ln in header[:2] if is_date_line(ln)), None)
     end_org, end_date = _signoff(lines[-8:])
     head_org, head_date = _signoff(lines[after:after + 15])
     title_date = parse_date(title) if title and len(parse_date(title) or "") == 10 else None
@@ -280,10 +259,11 @@ def _apply_overrides(meta: DocMeta, overrides: Mapping[str, str]) -> DocMeta:
             continue
         value = str(value).strip()
         if key == "doc_type":
-            if value not in DOC_TYPES:
+            try:
+                changes[key] = DocType.parse(value)
+            except ValueError:
                 raise ConfigError(f"doc_type override {value!r} is not one of: "
-                                  f"{', '.join(DOC_TYPES)}")
-            changes[key] = value
+                                  f"{', '.join(DocType)}") from None
         elif key == "issue_no":
             digits = value.translate(FW_DIGITS).lstrip("第").rstrip("期")
             try:

@@ -12,7 +12,8 @@ edge fell. A line break is removed when all of these hold:
   HEADING_FULL_RATIO, since long headings ("九、……情况说明") stop only a little
   short of the margin;
 - the next line is not a heading (第X章/第X条/一、/（一）/1./【…】/一是 …), and
-  neither line is a 文号 line, a date line or a `|` table row;
+  neither line is a 文号 line (any style, `core.text.docno.is_doc_no_line`), a
+  date line or a `|` table row;
 - the break is not between two digits (a number never wraps inside itself, so
   this is a table row ending in a figure) and the line before is not Chinese
   text with three or more spaces (table columns).
@@ -22,27 +23,16 @@ wrapped English words are not glued together.
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from core.text.dates import is_bare_date_line
+from core.text.docno import is_doc_no_line
+from core.text.headings import HEADING_START_RE, STANDALONE_HEADING_RE
+from core.text.sentences import ends_sentence
 
 FULL_RATIO = 0.8
 HEADING_FULL_RATIO = 0.9
 _MIN_FULL_CHARS = 8
-
-_NUM = "一二三四五六七八九十百千零〇两"
-_TERMINAL = set("。！？；：…!?;")
-_CLOSERS = set("”’）」』》】)\"'")
-_HEADING_RE = re.compile(
-    rf"^(第[{_NUM}\d]+[编章节条部分款]|[{_NUM}]+[、．.]|（[{_NUM}\d]+）|\([{_NUM}\d]+\)"
-    rf"|\d+[.．、](?!\d)|【|[{_NUM}]是[，、：:]?|附件|附则|[①-⑳])"
-)
-# Standalone headings (not run-in markers such as 一是/（一）, which start body text).
-_STANDALONE_HEADING_RE = re.compile(rf"^(第[{_NUM}\d]+[编章节部分]|[{_NUM}]+、)")
-_DOC_NO_RE = re.compile(r"^\S{0,16}[〔\[【(（]\d{4}[〕\]】)）]\d+号$|^\S{0,20}令第?\d+号$")
-_DATE_RE = re.compile(
-    rf"^[（(]?(\d{{4}}年\d{{1,2}}月\d{{1,2}}日|[{_NUM}○]{{4}}年[{_NUM}]{{1,3}}月[{_NUM}]{{1,3}}日)"
-    r"[)）]?(印发)?$"
-)
 
 
 def display_width(line: str) -> int:
@@ -58,20 +48,10 @@ def reference_width(lines: list[str]) -> int:
     return widths[int(0.9 * (len(widths) - 1))]
 
 
-def ends_sentence(line: str) -> bool:
-    """True when the line ends with sentence-final punctuation (optionally quoted)."""
-    s = line.rstrip()
-    while s and s[-1] in _CLOSERS:
-        if len(s) >= 2 and s[-2] in _TERMINAL:
-            return True
-        s = s[:-1]
-    return bool(s) and s[-1] in _TERMINAL
-
-
 def _is_fixed_line(line: str) -> bool:
     """Lines that never join anything: 文号, dates, table rows."""
     s = line.strip()
-    return bool(_DOC_NO_RE.match(s) or _DATE_RE.match(s) or s.startswith("|") or s.endswith("|"))
+    return bool(is_doc_no_line(s) or is_bare_date_line(s) or s.startswith("|") or s.endswith("|"))
 
 
 def _looks_tabular(line: str) -> bool:
@@ -91,10 +71,10 @@ def should_join(prev: str, nxt: str, ref_width: float) -> bool:
         return False
     if (prev[-1].isdigit() and nxt[0].isdigit()) or _looks_tabular(prev):
         return False
-    ratio = HEADING_FULL_RATIO if _STANDALONE_HEADING_RE.match(prev) else FULL_RATIO
+    ratio = HEADING_FULL_RATIO if STANDALONE_HEADING_RE.match(prev) else FULL_RATIO
     if len(prev) < _MIN_FULL_CHARS or display_width(prev) < ratio * ref_width:
         return False
-    return not _HEADING_RE.match(nxt)
+    return not HEADING_START_RE.match(nxt)
 
 
 def rejoin_lines(text: str) -> tuple[str, list[int]]:

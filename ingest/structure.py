@@ -2,8 +2,8 @@
 
 `outline` finds the headings Chinese official documents use (第X编/章/节/条, 一、, （一）,
 1., （1）, 一是, 【典型案例一】, 附件) and nests them by a fixed rank order, so a 条 sits
-inside a 章 and an （一） inside a 一、. `split_sentences` gives sentence spans that the
-chunker and the answer step share.
+inside a 章 and an （一） inside a 一、. The heading patterns themselves live in
+`core.text.headings`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.models import Section
-
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUM = "[零〇○一二两三四五六七八九十百千]+"
-_NUM = rf"(?:{_CN_NUM}|\d{{1,4}})"
+from core.models import Section
+from core.text.headings import (
+    ANNEX_RE,
+    ARTICLE_HEAD_RE,
+    BARE_SUBHEAD_RE,
+    CASE_HEAD_RE,
+    DIVISION_RE,
+    ENUM_PATTERNS,
+    INLINE_ARTICLE_RE,
+    NOTE_RE,
+    PREFACE_RE,
+)
+from core.text.numerals import cn_to_int
+from core.text.sentences import CLAUSE_END_RE, POINT_END_RE
 
 # Rank decides nesting: a heading closes every open heading of equal or higher rank.
 _RANK = {"case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
@@ -25,74 +32,7 @@ _RANK = {"case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article"
 _LABEL_MAX = 30
 
 _LEAD_WS = re.compile(r"\s*")
-_DIVISION = re.compile(rf"第(?P<n>{_NUM})(?P<unit>[编章节])(?P<rest>.*)$")
-# A 第X条 followed by these is a citation inside a sentence ("第九条规定的…"), not a heading.
-_ARTICLE = re.compile(rf"第(?P<n>{_NUM})条(?=$|\s|[^规所之的中和、，,至及第款项])")
-_INLINE_ARTICLE = re.compile(rf"\s+(第{_NUM}条)(?=\s|$)")
-_ENUM_PATTERNS = (
-    ("h1", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})、")),
-    ("h2", re.compile(r"[（(](?P<n>[一二三四五六七八九十]{1,3})[）)]")),
-    ("h3", re.compile(r"(?P<n>\d{1,2})[.．、](?![\d.．])")),
-    ("h4", re.compile(r"[（(](?P<n>\d{1,2})[）)]")),
-    ("point", re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})是(?![的否不])")),
-)
-_CASE = re.compile(r"【\s*(?:典型)?案例\s*[一二三四五六七八九十\d]+\s*】"
-                   r"|(?:典型)?案例[一二三四五六七八九十\d]+[：:、 ]")
-_ANNEX = re.compile(r"附件\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})?(?:[：: ].{0,40})?$")
-# Unnumbered part headings of case write-ups ("主要做法", "取得成效") and editor's notes.
-_BARE_SUBHEAD = re.compile(r"[\u4e00-\u9fff]{0,6}(?:做法|成效|情况|背景|启示|经验|体会|举措|打算)")
-_NOTE = re.compile(r"【(?!\s*(?:典型)?案例)[\u4e00-\u9fff]{2,6}】")
-_CLAUSE_END = re.compile(r"[。；：！？;:!?]")
-_POINT_END = re.compile(r"[。；：！？，,;:!?]")
-_SENT_END = re.compile(r"[。！？；…]+[”’」』）)】〕》\"']*")
-_PREFACE = re.compile(r"(?:总\s?纲|序\s?言|前\s?言)$")
 _SPACED_CHARS = re.compile(r"^(?:\S )+\S$")
-
-
-def cn_to_int(s: str) -> int:
-    """Value of a Chinese or Arabic numeral: 十二 -> 12, 一百零三 -> 103, 二〇二四 -> 2024."""
-    s = s.strip()
-    if s.isdigit():
-        return int(s)
-    if not any(c in _CN_UNITS for c in s):
-        # Digit-by-digit form used for years: 二〇二四.
-        value = 0
-        for c in s:
-            value = value * 10 + _CN_DIGITS[c]
-        return value
-    total, digit = 0, 0
-    for c in s:
-        if c in _CN_DIGITS:
-            digit = _CN_DIGITS[c]
-        else:
-            total += (digit or 1) * _CN_UNITS[c]
-            digit = 0
-    return total + digit
-
-
-def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans in `text`, as absolute (offset + index) pairs.
-
-    A sentence ends at 。！？；or an ellipsis (closing quotes/brackets right after it
-    belong to it) and at every line end. Spans exclude surrounding whitespace.
-    """
-    spans: list[tuple[int, int]] = []
-
-    def add(s: int, e: int) -> None:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if s < e:
-            spans.append((offset + s, offset + e))
-
-    for line in re.finditer(r"[^\n]+", text):
-        pos = line.start()
-        for m in _SENT_END.finditer(text, line.start(), line.end()):
-            add(pos, m.end())
-            pos = m.end()
-        add(pos, line.end())
-    return spans
 
 
 @dataclass
@@ -120,16 +60,16 @@ def _clause_label(line: str, pattern: re.Pattern[str]) -> str:
 
 def _division(line: str, start: int, lines: list[tuple[int, str]], idx: int) -> list[_Head]:
     """第X编/章/节 own-line headings, with a 第X条 that may follow on the same line."""
-    m = _DIVISION.match(line)
+    m = DIVISION_RE.match(line)
     if not m:
         return []
     rest = m.group("rest")
     heads: list[_Head] = []
-    inline = _INLINE_ARTICLE.search(rest)
+    inline = INLINE_ARTICLE_RE.search(rest)
     name = rest[: inline.start()] if inline else rest
     name = name.strip()
     glued = re.match(r"[规所之的中和、，至及第课]", rest)  # "第一章规定…" is prose
-    if len(name) > 25 or _CLAUSE_END.search(name) or glued:
+    if len(name) > 25 or CLAUSE_END_RE.search(name) or glued:
         return []
     if not name and not inline:
         # Name on the next non-blank line ("第一章" / "总 则"), as on some web pages.
@@ -137,7 +77,7 @@ def _division(line: str, start: int, lines: list[tuple[int, str]], idx: int) -> 
             nxt = nxt.strip()
             if not nxt:
                 continue
-            if len(nxt) <= 12 and not _CLAUSE_END.search(nxt) and not nxt.startswith("第"):
+            if len(nxt) <= 12 and not CLAUSE_END_RE.search(nxt) and not nxt.startswith("第"):
                 name = nxt
             break
     kind = {"编": "part", "章": "chapter", "节": "section"}[m.group("unit")]
@@ -177,7 +117,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
         if not line:
             continue
         start = lstart + indent
-        if _PREFACE.match(line):
+        if PREFACE_RE.match(line):
             heads.append(_Head("chapter", start, _squeeze(line)))
             last.clear()
             in_article = False
@@ -190,7 +130,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
             if in_article:
                 last_article = cn_to_int(found[-1].label[1:-1])
             continue
-        m = _ARTICLE.match(line)
+        m = ARTICLE_HEAD_RE.match(line)
         if m:
             n = cn_to_int(m.group("n"))
             if n == 1 or n > last_article:
@@ -198,16 +138,16 @@ def outline(text: str, doc_type: str) -> list[Section]:
                 last_article, in_article = n, True
                 last.clear()
                 continue
-        if len(line) <= 60 and (_CASE.match(line) or _ANNEX.match(line)):
-            kind = "case" if _CASE.match(line) else "annex"
+        if len(line) <= 60 and (CASE_HEAD_RE.match(line) or ANNEX_RE.match(line)):
+            kind = "case" if CASE_HEAD_RE.match(line) else "annex"
             heads.append(_Head(kind, start, _trim_label(line)))
             last.clear()
             in_article = False
             continue
         if in_article:
             continue
-        if subheads_ok and (_BARE_SUBHEAD.fullmatch(line) or _NOTE.match(line)):
-            note = _NOTE.match(line)
+        if subheads_ok and (BARE_SUBHEAD_RE.fullmatch(line) or NOTE_RE.match(line)):
+            note = NOTE_RE.match(line)
             heads.append(_Head("h1", start, note.group(0) if note else line))
             for kind in [k for k in last if _RANK[k] > _RANK["h1"]]:
                 del last[kind]
@@ -221,7 +161,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
 
 
 def _enumeration(line: str, start: int, last: dict[str, int], points_ok: bool) -> _Head | None:
-    for kind, pattern in _ENUM_PATTERNS:
+    for kind, pattern in ENUM_PATTERNS:
         if kind == "point" and not points_ok:
             continue
         m = pattern.match(line)
@@ -235,7 +175,7 @@ def _enumeration(line: str, start: int, last: dict[str, int], points_ok: bool) -
         for other in list(last):
             if _RANK[other] > rank:
                 del last[other]
-        label_end = _POINT_END if kind == "point" else _CLAUSE_END
+        label_end = POINT_END_RE if kind == "point" else CLAUSE_END_RE
         return _Head(kind, start, _clause_label(line, label_end))
     return None
 

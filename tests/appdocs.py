@@ -73,8 +73,8 @@ def write_docs(folder: Path) -> Path:
 
 def build_index(root: Path, embedder=None) -> Path:
     """Ingest the documents into a fresh index at `root / "index"`; returns the index dir."""
-    from kb.config import load_config
-    from kb.wiring import run_ingest
+    from core.config import load_config
+    from service.wiring import run_ingest
 
     index_dir = root / "index"
     report = run_ingest(load_config({}, index_dir=index_dir), [write_docs(root / "docs")],

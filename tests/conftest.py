@@ -76,7 +76,7 @@ def small_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def config(tmp_path: Path):
-    from kb.config import load_config
+    from core.config import load_config
 
     return load_config({}, index_dir=tmp_path / "index")
 

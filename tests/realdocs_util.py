@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.normalize import normalize_text
+from core.text.normalize import normalize_text
 
 
 def read_normalized(path: Path) -> str:

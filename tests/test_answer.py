@@ -9,8 +9,8 @@ import pytest
 from answer.basket import export_docx, export_markdown
 from answer.compose import REFUSAL_TEXT, anchor_pattern, ask, verify
 from answer.references import book_title, cn_date, reference_for
-from kb.models import DocMeta, Document
-from kb.wiring import open_searcher, run_ingest
+from core.models import DocMeta, Document
+from service.wiring import open_searcher, run_ingest
 
 HANDBOOK = """《新风》专刊
 第5期（总第41期）
@@ -39,14 +39,14 @@ def _doc(**meta) -> Document:
 def test_reference_rules():
     policy = _doc(title="关于印发《示例市级机关党支部工作细则》的通知", doc_type="policy",
                   doc_no="示机工发〔2024〕3号")
-    assert reference_for(policy, "第二章 组织设置 > 第九条", None) == \
+    assert reference_for(policy, ("第二章 组织设置", "第九条"), None) == \
         "《关于印发〈示例市级机关党支部工作细则〉的通知》（示机工发〔2024〕3号）第九条"
     speech = _doc(title="在青年干部座谈会上的讲话", doc_type="speech", date="2024-05-04",
                   speaker="示例市委常委、市委秘书长 王晓东")
-    assert reference_for(speech, "", None) == \
+    assert reference_for(speech, (), None) == \
         "示例市委常委、市委秘书长 王晓东：《在青年干部座谈会上的讲话》（2024年5月4日）"
     other = _doc(title="部门决算", doc_type="other")
-    assert reference_for(other, "", 3) == "《部门决算》第3页"
+    assert reference_for(other, (), 3) == "《部门决算》第3页"
     assert cn_date("2024-03") == "2024年3月" and book_title("《A》") == "《A》"
 
 

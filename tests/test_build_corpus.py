@@ -12,8 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import build_corpus  # noqa: E402
 import corpus_pdf  # noqa: E402
 
+from core.text.normalize import normalize_text  # noqa: E402
 from ingest.loaders import load_file  # noqa: E402
-from ingest.normalize import normalize_document, normalize_text  # noqa: E402
+from ingest.normalize import normalize_document  # noqa: E402
 
 POLICY = "\n\n".join([
     "示例市机关党建工作测试办法",

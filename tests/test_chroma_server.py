@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import load_config
-from kb.wiring import open_searcher, run_ingest
+from core.config import load_config
+from service.wiring import open_searcher, run_ingest
 
 pytestmark = pytest.mark.server
 

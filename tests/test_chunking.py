@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
+from core.models import Chunk, DocMeta, Document
+from core.text.sentences import split_sentences
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.metadata import extract_metadata
-from ingest.structure import split_sentences
-from kb.errors import ConfigError
-from kb.models import Chunk, DocMeta, Document
 from tests.realdocs_util import read_normalized, text_files
 
 MEASURE = """示例市机关党员教育管理办法
@@ -85,7 +85,7 @@ def test_measure_chunks_follow_articles() -> None:
     doc, settings = _doc(MEASURE), ChunkSettings()
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    assert [c.section for c in chunks] == [
+    assert [c.section_label for c in chunks] == [
         "第一章 总则 > 第一条", "第一章 总则 > 第二条", "第二章 教育培训 > 第三条",
         "第二章 教育培训 > 第四条"]
     # The short title + 文号 preamble travels with the first article, not alone.
@@ -98,7 +98,7 @@ def test_long_article_is_split_only_at_sentence_ends() -> None:
     doc, settings = _doc(MEASURE), ChunkSettings(max_chars=60, min_chars=10)
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    art3 = [c for c in chunks if c.section.endswith("第三条")]
+    art3 = [c for c in chunks if c.section_label.endswith("第三条")]
     assert len(art3) > 1
     assert all(c.text.endswith(("。", "；")) for c in art3)
     assert "".join(c.text for c in art3).replace("\n", "").startswith("第二章 教育培训第三条")
@@ -120,11 +120,11 @@ def test_handbook_cases_are_never_mixed() -> None:
     assert doc.doc_type == "handbook"
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    assert chunks[0].section == "" and "本期主题" in chunks[0].text
+    assert chunks[0].section_label == "" and "本期主题" in chunks[0].text
     for c in chunks[1:]:
         assert c.text.count("【典型案例") <= 1
-        assert c.section.startswith("【典型案例")
-    assert chunks[1].section == "【典型案例一】示例市财政局：预算绩效“回头看”"
+        assert c.section_label.startswith("【典型案例")
+    assert chunks[1].section_label == "【典型案例一】示例市财政局：预算绩效“回头看”"
     assert "二、做法" in chunks[1].text  # small parts of one case merge under the case
 
 
@@ -133,7 +133,7 @@ def test_small_points_merge_under_their_parent() -> None:
     assert doc.doc_type == "speech"
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    assert [c.section for c in chunks] == ["一、充分肯定过去一年的成效"]
+    assert [c.section_label for c in chunks] == ["一、充分肯定过去一年的成效"]
     assert chunks[0].text.endswith("同时也要看到不足。")
 
 
@@ -141,7 +141,7 @@ def test_no_merge_when_min_chars_is_zero() -> None:
     doc, settings = _doc(SPEECH), ChunkSettings(min_chars=0)
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    assert [c.section for c in chunks][1:] == [
+    assert [c.section_label for c in chunks][1:] == [
         "一、充分肯定过去一年的成效", "一、充分肯定过去一年的成效 > 一是政治建设更加有力",
         "一、充分肯定过去一年的成效 > 二是基层基础更加扎实", "一、充分肯定过去一年的成效"]
 
@@ -151,7 +151,7 @@ def test_overlap_repeats_sentences_within_a_section() -> None:
     doc = _doc(MEASURE)
     chunks = chunk_document(doc, settings)
     _check_invariants(doc, chunks, settings)
-    art3 = [c for c in chunks if c.section.endswith("第三条")]
+    art3 = [c for c in chunks if c.section_label.endswith("第三条")]
     assert len(art3) > 1
     for a, b in zip(art3, art3[1:], strict=False):
         assert b.start < a.end  # the last sentence of one piece opens the next
@@ -192,8 +192,8 @@ def test_realdocs_party_constitution_article_nine(realdocs: Path) -> None:
     doc = Document("d", str(f), text, extract_metadata(text, str(f)), "h")
     chunks = chunk_document(doc, ChunkSettings())
     hits = [c for c in chunks if "连续六个月不参加党的组织生活" in c.text]
-    assert len(hits) == 1 and hits[0].section.endswith("第九条")
-    assert hits[0].section == "第一章 党员 > 第九条"
+    assert len(hits) == 1 and hits[0].section_label.endswith("第九条")
+    assert hits[0].section_label == "第一章 党员 > 第九条"
 
 
 @pytest.mark.parametrize("max_chars", [300, 500])
@@ -204,6 +204,6 @@ def test_realdocs_laws_never_mix_articles(realdocs: Path, max_chars: int) -> Non
         doc = Document("d", str(f), text, extract_metadata(text, str(f)), "h")
         for c in chunk_document(doc, ChunkSettings(max_chars=max_chars)):
             starts = article.findall(c.text)
-            assert len(starts) <= 1, (f.name, c.section)
+            assert len(starts) <= 1, (f.name, c.section_label)
             if starts:
-                assert c.section.endswith(starts[0]), (f.name, c.section)
+                assert c.section_label.endswith(starts[0]), (f.name, c.section_label)

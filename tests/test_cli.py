@@ -17,7 +17,7 @@ HIT_FIELDS = {"rank", "score", "chunk_id", "doc_id", "title", "doc_type", "sourc
 
 def kb(*args: str, stdin: str | None = None, env: dict | None = None):
     e = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "kb.cli", *args], input=stdin, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "cli", *args], input=stdin, cwd=ROOT,
                           capture_output=True, text=True, env=e, timeout=300)
 
 
@@ -77,7 +77,7 @@ def test_ask_json_contract(built):
                       "reference"}
     assert "40学时" in c["quote"]
     assert c["reference"] == "《示例市级机关党务干部培训管理办法》（示机工发〔2023〕12号）第三条"
-    from ingest.normalize import normalize_text
+    from core.text.normalize import normalize_text
 
     text, _ = normalize_text(Path(c["source"]).read_text(encoding="utf-8"))
     assert text[c["start"]:c["end"]] == c["quote"]

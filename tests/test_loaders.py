@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import SUPPORTED_SUFFIXES, is_sidecar, load_file
+from core.errors import LoadError
+from ingest.loaders import is_sidecar, load_file, supported_suffixes
 from ingest.normalize import normalize_document
 from ingest.textfile import common_hanzi_share, decode_text
-from kb.errors import LoadError
 
 REALDOCS = Path(__file__).resolve().parents[1].parent / "shared" / "realdocs"
 TEXT = "示例市机关党建工作实施办法\n第一条 为了加强机关党的建设，制定本办法。\n"
@@ -270,7 +270,7 @@ def _realdocs_files() -> list[Path]:
     if not REALDOCS.is_dir():
         pytest.skip("realdocs folder absent")
     return sorted(p for p in REALDOCS.rglob("*")
-                  if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not is_sidecar(p))
+                  if p.is_file() and p.suffix.lower() in supported_suffixes() and not is_sidecar(p))
 
 
 def test_every_realdocs_file_loads_or_fails_cleanly() -> None:

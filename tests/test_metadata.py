@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.metadata import DOC_NO_RE, extract_metadata, normalize_doc_no, parse_date
-from kb.errors import ConfigError
+from core.errors import ConfigError
+from core.text.dates import parse_date
+from core.text.docno import DOC_NO_RE, normalize_doc_no
+from ingest.metadata import extract_metadata
 from tests.realdocs_util import read_normalized, text_files
 
 NOTICE = """中共示例市委市级机关工委关于印发《示例市机关党支部规范化建设办法》的通知

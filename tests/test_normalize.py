@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.normalize import normalize_document, normalize_query, normalize_text
+from core.models import RawDocument
+from core.text.normalize import normalize_query, normalize_text
+from core.text.radicals import RADICAL_SUPPLEMENT
+from ingest.normalize import normalize_document
 from ingest.pdf_lines import count_joins, rejoin_lines, should_join
-from ingest.radicals import RADICAL_SUPPLEMENT
-from kb.models import RawDocument
 
 REALDOCS = Path(__file__).resolve().parents[1].parent / "shared" / "realdocs"
 
@@ -122,7 +123,7 @@ def test_rejoin_latin_words_keep_a_space() -> None:
 def test_rejoin_only_when_asked() -> None:
     text = "\n".join([FULL, FULL + "。"])
     assert normalize_text(text)[0] == text
-    assert normalize_text(text, rejoin_lines=True)[0] == FULL + FULL + "。"
+    assert rejoin_lines(normalize_text(text)[0])[0] == FULL + FULL + "。"
 
 
 def test_realdocs_pdfs_rejoined_and_radicals_fixed() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.models import Chunk, Document
 from index.passages import chunk_of, passages, windows
 from index.store import index_text
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.metadata import extract_metadata
-from kb.models import Chunk, Document
 
 LONG = "".join(f"第{i}句讲的是示例市第{i}项工作，内容具体，数字清楚，共有{i * 7}个单位参加。"
                for i in range(1, 31))
@@ -14,7 +14,7 @@ LONG = "".join(f"第{i}句讲的是示例市第{i}项工作，内容具体，数
 
 def _chunk(text: str) -> Chunk:
     return Chunk(chunk_id="c0ffee0123456789", doc_id="d1", source="x.txt", title="标题",
-                 doc_type="other", section="一、总体要求", pages=(), start=5, end=5 + len(text),
+                 doc_type="other", section=("一、总体要求",), pages=(), start=5, end=5 + len(text),
                  text=text)
 
 

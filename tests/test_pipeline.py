@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.passages import chunk_of
-from kb.wiring import open_searcher, run_ingest
+from service.wiring import open_searcher, run_ingest
 
 
 def _ingest(config, paths, embedder):
@@ -38,7 +38,7 @@ def test_ingest_search_and_offsets(small_corpus, config, embedder):
     # 文号 in another bracket style + 第X条 pins the article
     hits = s.search("示机工发[2023]12号第三条", k=3)
     assert "40学时" in hits[0].chunk.text
-    assert hits[0].chunk.section.endswith("第三条")
+    assert hits[0].chunk.section_label.endswith("第三条")
     # A 文号 picks the document; the rest of the question picks the passage in it.
     hits = s.search("示机工发（2023）12号 新任支部书记多久以内要参加岗前培训", k=3)
     assert "三个月内参加岗前培训" in hits[0].chunk.text
@@ -48,7 +48,7 @@ def test_ingest_search_and_offsets(small_corpus, config, embedder):
     assert hits[0].chunk.start == 0 and "示机工发〔2023〕12号" in hits[0].chunk.text
     for mode in ("bm25", "vector", "hybrid"):
         assert s.search("青年干部到社区报到服务", k=3, mode=mode)
-    from index.searcher import Filters
+    from core.models import Filters
 
     only_speech = Filters(doc_types=("speech",))
     for mode in ("bm25", "vector", "hybrid"):
@@ -95,8 +95,8 @@ KILL_SCRIPT = textwrap.dedent("""
     import os, sys
     from pathlib import Path
     from index.store import IndexStore
-    from kb.config import load_config
-    from kb.wiring import run_ingest
+    from core.config import load_config
+    from service.wiring import run_ingest
 
     real = IndexStore.replace_document
     calls = []
@@ -135,7 +135,7 @@ def test_killed_ingest_recovers(small_corpus, config, embedder, tmp_path):
 
 
 def test_embedding_model_mismatch_is_refused(small_corpus, config, embedder):
-    from kb.errors import IndexMismatchError
+    from core.errors import IndexMismatchError
 
     _ingest(config, [small_corpus], embedder)
     other = replace(config, embed_model="/some/other-model")
@@ -144,8 +144,8 @@ def test_embedding_model_mismatch_is_refused(small_corpus, config, embedder):
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
-    from kb.config import load_config
-    from kb.errors import IndexNotFoundError
+    from core.config import load_config
+    from core.errors import IndexNotFoundError
 
     with pytest.raises(IndexNotFoundError, match="kb ingest"):
         open_searcher(load_config({}, index_dir=tmp_path / "nothing"))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.errors import LoadError
 from ingest.chunking import ChunkSettings, chunk_document
-from ingest.loaders import SUPPORTED_SUFFIXES, is_sidecar
-from ingest.pipeline import build_document, check_chunks, content_hash
-from kb.errors import LoadError
+from ingest.files import build_document, check_chunks, content_hash
+from ingest.loaders import is_sidecar, supported_suffixes
 
 
 def test_every_realdocs_file_chunks_with_exact_offsets(realdocs: Path) -> None:
     settings = ChunkSettings()
     files = [f for f in sorted(realdocs.rglob("*"))
-             if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not is_sidecar(f)]
+             if f.is_file() and f.suffix.lower() in supported_suffixes() and not is_sidecar(f)]
     assert len(files) > 80
     pdf_pages = 0
     for f in files:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.structure import cn_to_int, outline, split_sentences
-from kb.models import Section
+from core.models import Section
+from core.text.numerals import cn_to_int
+from core.text.sentences import split_sentences
+from ingest.structure import outline
 from tests.realdocs_util import read_normalized, text_files
 
 MEASURE = """示例市机关党员教育管理办法

@@ -42,8 +42,9 @@ for _p in (str(ROOT), str(Path(__file__).resolve().parent)):
 
 import corpus_pdf  # noqa: E402
 
+from core.text.normalize import normalize_text  # noqa: E402
 from ingest.loaders import load_file  # noqa: E402
-from ingest.normalize import normalize_document, normalize_text  # noqa: E402
+from ingest.normalize import normalize_document  # noqa: E402
 
 FORMATS = {"txt": ".txt", "txt-gbk": ".txt", "docx": ".docx", "pdf": ".pdf"}
 OUTPUT_SUFFIXES = (".txt", ".docx", ".pdf")

@@ -6,10 +6,9 @@ import time
 
 import streamlit as st
 
-import answer
 from app import basket
 from app.render import answer_html, esc
-from app.resources import require_searcher
+from app.resources import current_answerer, require_searcher
 from app.widgets import citation_card, filter_controls, open_in_documents
 
 RESULT_KEY = "ask_result"
@@ -29,7 +28,7 @@ if submitted:
     if question.strip():
         t0 = time.perf_counter()
         with st.spinner("正在检索原文……"):
-            result = answer.ask(searcher, question, filters=filters)
+            result = current_answerer().ask(searcher, question, filters=filters)
         st.session_state[RESULT_KEY] = (result, time.perf_counter() - t0)
     else:
         st.warning("请输入问题。")

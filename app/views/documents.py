@@ -11,8 +11,8 @@ import streamlit as st
 from app.render import FOCUS_ID, esc, highlight_span, outline_html, passage, scroll_script
 from app.resources import require_searcher
 from app.widgets import type_label
+from core.models import DOC_TYPE_LABELS, Document
 from ingest.structure import outline
-from kb.models import DOC_TYPE_LABELS, Document
 
 WHOLE = -1
 
@@ -45,7 +45,7 @@ if not docs:
 
 focus = _focus(docs)
 if focus and st.session_state.get("docs-focus-applied") != focus:
-    st.session_state["docs-type"] = docs[focus[0]].doc_type
+    st.session_state["docs-type"] = docs[focus[0]].doc_type.value  # a plain str option
     st.session_state["docs-doc"] = focus[0]
     st.session_state[f"docs-section-{focus[0]}"] = WHOLE
     st.session_state["docs-focus-applied"] = focus

@@ -8,8 +8,8 @@ import streamlit as st
 
 from app.resources import cached_searcher_or_none, current_config, reset_searcher
 from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, save_upload, upload_dir
-from kb.errors import KBError
-from kb.wiring import run_ingest
+from core.errors import KBError
+from service.wiring import run_ingest
 
 REPORT_KEY = "ingest_report"
 

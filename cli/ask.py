@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from kb.models import Answer
+from core.models import Answer
 
 
 def answer_json(a: Answer) -> dict:
@@ -16,7 +16,8 @@ def answer_json(a: Answer) -> dict:
         "answer": a.answer,
         "refused": a.refused,
         "citations": [
-            {k: v for k, v in asdict(c).items() if k != "doc_id"} for c in a.citations
+            {k: (c.section_label if k == "section" else v)
+             for k, v in asdict(c).items() if k != "doc_id"} for c in a.citations
         ],
         "nearest": list(a.nearest),
     }
@@ -37,18 +38,18 @@ def print_answer(a: Answer) -> None:
 
 def run_ask(args, config, filters) -> int:
     """Entry point of `kb ask`."""
-    from answer.compose import ask
-    from kb.wiring import open_searcher
+    from service.wiring import make_answerer, open_searcher
 
+    answerer = make_answerer(config)
     searcher = open_searcher(config)
     if args.question == "-":
         for line in sys.stdin:
             q = line.strip()
             if q:
-                print(json.dumps(answer_json(ask(searcher, q, filters=filters)),
+                print(json.dumps(answer_json(answerer.ask(searcher, q, filters=filters)),
                                  ensure_ascii=False), flush=True)
         return 0
-    a = ask(searcher, args.question, filters=filters)
+    a = answerer.ask(searcher, args.question, filters=filters)
     if args.json:
         print(json.dumps(answer_json(a), ensure_ascii=False, indent=2))
     else:

@@ -1,0 +1,1 @@
+"""The `kb` command line (an interface: it calls the service layer)."""

@@ -1,0 +1,244 @@
+"""The data that moves between stages: Document -> Chunk -> Hit -> Citation/Answer.
+
+Offsets (`start`, `end`, `page_starts`) always refer to `Document.text`, the
+normalised text, which is the one source of truth for quotes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+class DocType(StrEnum):
+    """Kinds of documents; the value is the code used in JSON and on the CLI."""
+
+    SPEECH = "speech"
+    POLICY = "policy"
+    HANDBOOK = "handbook"
+    CASE = "case"
+    REPORT = "report"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name shown to users."""
+        return _DOC_TYPE_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: str) -> DocType:
+        """A type from its code or its Chinese label (制度文件, 专刊 …); ValueError otherwise."""
+        v = value.strip()
+        for t in cls:
+            if v in (t.value, t.label, t.label.strip("《》"), _SHORT_LABELS.get(t)):
+                return t
+        raise ValueError(value)
+
+
+_DOC_TYPE_LABELS = {
+    DocType.SPEECH: "讲话",
+    DocType.POLICY: "制度文件",
+    DocType.HANDBOOK: "《新风》专刊",
+    DocType.CASE: "典型案例",
+    DocType.REPORT: "工作报告",
+    DocType.OTHER: "其他",
+}
+_SHORT_LABELS = {DocType.HANDBOOK: "专刊", DocType.CASE: "案例", DocType.REPORT: "报告"}
+DOC_TYPES: tuple[str, ...] = tuple(t.value for t in DocType)
+DOC_TYPE_LABELS: dict[str, str] = {t.value: t.label for t in DocType}
+
+SearchMode = Literal["hybrid", "bm25", "vector"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
+
+# A heading path, outermost first: ("第二章 党员", "第九条"). Shown and stored joined.
+SectionPath = tuple[str, ...]
+SECTION_SEP = " > "
+
+
+def section_label(path: SectionPath) -> str:
+    """A heading path as users and the JSON contract see it: "第二章 党员 > 第九条"."""
+    return SECTION_SEP.join(path)
+
+
+def section_path(label: str) -> SectionPath:
+    """The inverse of `section_label` (the docstore keeps the joined form)."""
+    return tuple(label.split(SECTION_SEP)) if label else ()
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """What a loader read from a file, before normalisation.
+
+    `page_starts[i]` is the offset in `text` where page i+1 begins (PDF only).
+    `overrides` holds metadata given by front matter or a sidecar file.
+    """
+
+    source: str
+    text: str
+    fmt: str
+    page_starts: tuple[int, ...] = ()
+    overrides: dict[str, str] = field(default_factory=dict)
+    fixed_layout: bool = False  # printed lines (PDF): wrapped lines are rejoined
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """Metadata detected from a document's content (or overridden)."""
+
+    title: str
+    doc_type: DocType = DocType.OTHER
+    date: str | None = None  # ISO YYYY-MM-DD
+    issuer: str | None = None
+    doc_no: str | None = None  # 文号, normalised: 阿府办发〔2021〕21号
+    speaker: str | None = None
+    issue_no: int | None = None  # 《新风》第X期
+    issue_month: str | None = None  # YYYY-MM
+    theme: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored and overridden metadata carry the type as its code string.
+        if not isinstance(self.doc_type, DocType):
+            object.__setattr__(self, "doc_type", DocType(self.doc_type))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A normalised document with its metadata."""
+
+    doc_id: str
+    source: str
+    text: str
+    meta: DocMeta
+    content_hash: str
+    page_starts: tuple[int, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def doc_type(self) -> DocType:
+        return self.meta.doc_type
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number of a text offset, or None when pages are unknown."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect_right(self.page_starts, offset))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading found in a document: `level` 1 is outermost."""
+
+    level: int
+    label: str  # e.g. "第二章 党员", "第九条", "一、总体要求", "案例一 ..."
+    kind: str  # part/chapter/section/article/h1/h2/h3/h4/point/case
+    start: int  # offset of the heading line in Document.text
+    end: int  # end of the section's body (exclusive)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable span of a document: `doc.text[start:end] == text`."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    doc_type: DocType
+    section: SectionPath  # heading path, e.g. ("第二章 党员", "第九条")
+    pages: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+
+    @property
+    def section_label(self) -> str:
+        return section_label(self.section)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned for a query, with its fused score and rank (1-based)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    matched_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified verbatim quote: `doc.text[start:end] == quote`."""
+
+    n: int
+    quote: str
+    doc_id: str
+    source: str
+    title: str
+    section: SectionPath
+    page: int | None
+    start: int
+    end: int
+    reference: str  # 《标题》（文号）第X条
+
+    @property
+    def section_label(self) -> str:
+        return section_label(self.section)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer whose sentences carry [n] markers."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    nearest: tuple[str, ...] = ()  # titles of nearest documents when refused
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search; empty fields do not filter."""
+
+    doc_types: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    issuer: str | None = None
+    source_prefix: str | None = None
+
+    def allows(self, doc: Document) -> bool:
+        m = doc.meta
+        if self.doc_types and m.doc_type not in self.doc_types:
+            return False
+        if self.year_from is not None or self.year_to is not None:
+            year = int(m.date[:4]) if m.date else None
+            if year is None:
+                return False
+            if self.year_from is not None and year < self.year_from:
+                return False
+            if self.year_to is not None and year > self.year_to:
+                return False
+        if self.issuer and self.issuer not in (m.issuer or ""):
+            return False
+        return not (self.source_prefix and not doc.source.startswith(self.source_prefix))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_types or self.year_from is not None or self.year_to is not None
+                    or self.issuer or self.source_prefix)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits plus what the answer step needs to know about the query's exact matches."""
+
+    hits: list[Hit]
+    pinned: tuple[str, ...] = ()  # chunk ids matched verbatim (文号 + 第X条, quoted phrase)
+    # What the query names verbatim but the index lacks: a 文号 no document has,
+    # or 第X条 of a named document that has no such article.
+    missing: tuple[str, ...] = ()
