@@ -23,6 +23,8 @@ from collections import defaultdict
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
+from core.text.dates import find_date
+
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "select", "option", "input",
     "button", "textarea", "nav", "header", "footer", "aside", "head", "object", "embed",
@@ -48,7 +50,6 @@ _BOILER_LINE_RE = re.compile(
     r"|大|中|小|[【】\[\]>»-]|首页|发布|取消|分享文章到)$"
 )
 _BOILER_MAX_LEN = 60
-_DATE_RE = re.compile(r"\d{4}[-年./]\d{1,2}[-月./]\d{1,2}")
 _TAIL_RE = re.compile(r"\s*(浏览次数|阅读次数|访问量|字号|字体)[：:].*$")
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
 _TITLE_SPLIT_RE = re.compile(r"\s+[-_|–—]+\s+|[_|]|-(?=[^-]*$)")
@@ -176,7 +177,9 @@ def _clean_lines(text: str) -> list[str]:
         if not line:
             continue
         if len(line) <= _BOILER_MAX_LEN and _BOILER_LINE_RE.search(line):
-            if not _DATE_RE.search(line):
+            # A boilerplate line that carries the publication date keeps it, minus the tail.
+            found = find_date(line)
+            if found is None or len(found[2]) != len("YYYY-MM-DD"):
                 continue
             line = _TAIL_RE.sub("", line)
         lines.append(line)
