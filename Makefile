@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 KB_INDEX ?= .kb/index
 export KB_INDEX
 
-.PHONY: run test install dev ingest app lint eval bench corpus clean
+.PHONY: run test test-fast install dev ingest app lint eval bench corpus clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: dev
 test: dev
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+# Everything but the tests marked slow (the real embedding model, whole-folder file runs,
+# the browser): the plumbing runs on the deterministic fake embedder in seconds.
+test-fast: dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -m "not slow"
 
 eval: install
 	$(VENV)/bin/kb eval

@@ -71,13 +71,18 @@ def write_docs(folder: Path) -> Path:
     return folder
 
 
-def build_index(root: Path, embedder=None) -> Path:
-    """Ingest the documents into a fresh index at `root / "index"`; returns the index dir."""
+def build_index(root: Path, embedder=None, model: str = "hash") -> Path:
+    """Ingest the documents into a fresh index at `root / "index"`; returns the index dir.
+
+    `model` is the embedding model the index records (the app must be started with the
+    same KB_EMBED_MODEL); the default is the fake "hash" embedder.
+    """
     from core.config import load_config
     from service.wiring import run_ingest
 
     index_dir = root / "index"
-    report = run_ingest(load_config({}, index_dir=index_dir), [write_docs(root / "docs")],
+    report = run_ingest(load_config({"KB_EMBED_MODEL": model}, index_dir=index_dir),
+                        [write_docs(root / "docs")],
                         progress=False, embedder=embedder)
     assert len(report.added) == 3, report
     return index_dir

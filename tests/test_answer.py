@@ -50,13 +50,25 @@ def test_reference_rules():
     assert cn_date("2024-03") == "2024年3月" and book_title("《A》") == "《A》"
 
 
-@pytest.fixture()
-def searcher(small_corpus, config, embedder):
-    (small_corpus / "xinfeng_05.txt").write_text(HANDBOOK, encoding="utf-8")
-    run_ingest(config, [small_corpus], progress=False, embedder=embedder)
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory, real_embedder):
+    """The small corpus plus a handbook issue, indexed once with the real model: these
+    tests guard answer quality, which depends on real retrieval."""
+    from core.config import load_config
+    from tests.conftest import MEASURE, SPEECH
+
+    root = tmp_path_factory.mktemp("answer")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "peixun_banfa.txt").write_text(MEASURE, encoding="utf-8")
+    (docs / "qingnian_jianghua.txt").write_bytes(SPEECH.encode("gbk"))
+    (docs / "xinfeng_05.txt").write_text(HANDBOOK, encoding="utf-8")
+    config = load_config({}, index_dir=root / "index")
+    run_ingest(config, [docs], progress=False, embedder=real_embedder)
     return open_searcher(config)
 
 
+@pytest.mark.slow
 def test_answer_quotes_are_verbatim_and_cited(searcher):
     a = ask(searcher, "党务干部每年参加集中培训不少于多少学时")
     assert not a.refused and a.citations
@@ -67,6 +79,7 @@ def test_answer_quotes_are_verbatim_and_cited(searcher):
     assert "40学时" in a.citations[0].quote
 
 
+@pytest.mark.slow
 def test_handbook_case_reference(searcher):
     a = ask(searcher, "基层填报表格压减到多少张")
     c = next(c for c in a.citations if "12张" in c.quote)
@@ -76,6 +89,7 @@ def test_handbook_case_reference(searcher):
     assert c.reference.endswith("《示例市财政局机关党委：“三张清单”压实支部责任到每一名党员身上》")
 
 
+@pytest.mark.slow
 def test_unit_short_names_match_their_full_names(searcher):
     assert anchor_pattern("发改委").search("示例市发展和改革委员会机关党委")
     assert anchor_pattern("科技局").search("示例市科学技术局")
@@ -86,12 +100,14 @@ def test_unit_short_names_match_their_full_names(searcher):
     assert not a.refused and any("36期" in c.quote for c in a.citations)
 
 
+@pytest.mark.slow
 def test_refuses_without_evidence(searcher):
     a = ask(searcher, "示例市2025年公务员招录计划有多少个岗位")
     assert a.refused and a.answer == REFUSAL_TEXT and not a.citations
     assert a.nearest
 
 
+@pytest.mark.slow
 def test_basket_exports(searcher):
     cits = ask(searcher, "新任党支部书记岗前培训有什么要求").citations
     md = export_markdown(cits)

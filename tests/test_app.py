@@ -27,6 +27,7 @@ def index_dir(tmp_path_factory, embedder) -> Path:
 @pytest.fixture()
 def app(index_dir, monkeypatch):
     monkeypatch.setenv("KB_INDEX", str(index_dir))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
     at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, at.exception
@@ -117,7 +118,7 @@ def test_basket_reorders_removes_and_exports(app, index_dir):
     from core.config import load_config
     from service.wiring import open_searcher
 
-    s = open_searcher(load_config({}, index_dir=index_dir))
+    s = open_searcher(load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index_dir))
     doc = next(d for d in s.docs.values() if d.title == POLICY_TITLE)
     first = _citation(doc.text, doc.doc_id, "每季度召开一次党员大会", 1, "《甲》第三条")
     second = _citation(doc.text, doc.doc_id, "民主评议党员", 2, "《甲》第四条")
@@ -143,6 +144,7 @@ def test_ingest_page_uploads_reports_and_makes_searchable(tmp_path, monkeypatch)
     index = tmp_path / "fresh"
     monkeypatch.setenv("KB_INDEX", str(index))
     monkeypatch.setenv("KB_MAX_UPLOAD_MB", "1")
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
     at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     _page(at, "views/ingest.py")
     notice = ("关于开展机关读书月活动的通知\n\n"
@@ -207,7 +209,7 @@ def test_index_is_opened_once_per_process(index_dir):
     from app.resources import get_searcher, reset_searcher
     from core.config import load_config
 
-    config = load_config({}, index_dir=index_dir)
+    config = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index_dir)
     first = get_searcher(config)
     assert get_searcher(config) is first
     reset_searcher()  # what the 入库 page does after an ingest

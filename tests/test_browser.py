@@ -18,7 +18,7 @@ import pytest
 
 from tests.appdocs import QUESTION, QUOTE_PART, REFERENCE_PART, build_index
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,7 +68,7 @@ def app_url(tmp_path, embedder):
     index = build_index(tmp_path, embedder=embedder)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "KB_INDEX": str(index), "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "KB_INDEX": str(index), "KB_EMBED_MODEL": "hash", "HF_HUB_OFFLINE": "1",
            "ANONYMIZED_TELEMETRY": "False"}
     log = tmp_path / "streamlit.log"
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),

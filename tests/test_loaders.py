@@ -273,6 +273,7 @@ def _realdocs_files() -> list[Path]:
                   if p.is_file() and p.suffix.lower() in supported_suffixes() and not is_sidecar(p))
 
 
+@pytest.mark.slow
 def test_every_realdocs_file_loads_or_fails_cleanly() -> None:
     loaded = 0
     for path in _realdocs_files():

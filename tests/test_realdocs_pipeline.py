@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.errors import LoadError
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.files import build_document, check_chunks, content_hash
 from ingest.loaders import is_sidecar, supported_suffixes
 
 
+@pytest.mark.slow
 def test_every_realdocs_file_chunks_with_exact_offsets(realdocs: Path) -> None:
     settings = ChunkSettings()
     files = [f for f in sorted(realdocs.rglob("*"))
