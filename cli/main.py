@@ -21,50 +21,128 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never let a model lookup reach t
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+class ChineseParser(argparse.ArgumentParser):
+    """argparse with Chinese headings, and mistakes reported as one Chinese line (exit 2)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", "用法：", 1)
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: 错误: {_zh_argparse(message)}（查看帮助：{self.prog} -h）\n")
+
+
+_ARGPARSE_ZH = (
+    (r"argument cmd: invalid choice: (\S+) \(choose from (.+)\)", r"无效的命令 \1，应为 \2 之一"),
+    (r"the following arguments are required: (.+)", r"缺少参数：\1"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)",
+     r"参数 \1 的取值 \2 无效，应为 \3 之一"),
+    (r"argument (\S+): invalid int value: (\S+)", r"参数 \1 的取值 \2 无效（应为整数）"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个取值"),
+    (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
+    (r"invalid choice: (\S+) \(choose from (.+)\)", r"无效的命令 \1，应为 \2 之一"),
+)
+
+
+def _zh_argparse(message: str) -> str:
+    import re
+
+    for pattern, repl in _ARGPARSE_ZH:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, repl, message)
+    return message
+
+
+_INDEX_HELP = f"索引目录（默认：环境变量 KB_INDEX，或 {DEFAULT_INDEX_DIR}）"
+_TYPES = "、".join(f"{c}（{label}）" for c, label in DOC_TYPE_LABELS.items())
+_TYPES_HELP = f"文档类型，可重复，代码或中文名均可：{_TYPES}"
+
+
 def _add_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", help=f"index directory (default: $KB_INDEX or {DEFAULT_INDEX_DIR})")
-    p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
-    p.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
-    p.add_argument("--type", dest="doc_type", action="append", default=[],
-                   help="document type: speech policy handbook case report other (repeatable)")
-    p.add_argument("--year-from", type=int)
-    p.add_argument("--year-to", type=int)
-    p.add_argument("--issuer", help="issuing body contains this text")
-    p.add_argument("--source", help="source path starts with this folder")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--index", help=_INDEX_HELP)
+    p.add_argument("-k", type=int, default=5, help="返回条数（默认 5）")
+    p.add_argument("--mode", choices=SEARCH_MODES, default="hybrid",
+                   help="检索方式：hybrid 混合（默认）、bm25 关键词、vector 向量")
+    p.add_argument("--type", dest="doc_type", action="append", default=[], help=_TYPES_HELP)
+    p.add_argument("--year-from", type=int, help="起始年份（含）")
+    p.add_argument("--year-to", type=int, help="截止年份（含）")
+    p.add_argument("--issuer", help="发文机关包含该文字")
+    p.add_argument("--source", help="来源路径以该文件夹开头")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kb", description="机关党建知识库")
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    ap = ChineseParser(prog="kb", description="机关党建知识库：入库、检索、问答、评测")
+    sub = ap.add_subparsers(dest="cmd", required=True, title="命令")
 
-    p = sub.add_parser("ingest", help="ingest files or folders (recursive)")
-    p.add_argument("paths", nargs="+", type=Path)
-    p.add_argument("--index", help=f"index directory (default: $KB_INDEX or {DEFAULT_INDEX_DIR})")
-    p.add_argument("--rebuild", action="store_true", help="drop the index and rebuild it")
-    p.add_argument("--no-progress", action="store_true")
+    p = sub.add_parser("ingest", help="导入文件或文件夹（递归）",
+                       description="导入文件或文件夹（递归）")
+    p.add_argument("paths", nargs="+", type=Path, metavar="路径")
+    p.add_argument("--index", help=_INDEX_HELP)
+    p.add_argument("--rebuild", action="store_true", help="清空索引后重建")
+    p.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
-    p = sub.add_parser("search", help="search the index; QUERY '-' reads queries from stdin")
-    p.add_argument("query")
+    p = sub.add_parser("search", help="检索；问句为 - 时从标准输入逐行读取",
+                       description="检索知识库；问句为 - 时从标准输入逐行读取，"
+                                   "每行输出一个 JSON 数组")
+    p.add_argument("query", metavar="问句")
     _add_filters(p)
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="高亮命中词：auto（默认，终端中高亮）、always、never")
 
-    p = sub.add_parser("ask", help="answer with verified quotes; QUESTION '-' reads stdin")
-    p.add_argument("question")
+    p = sub.add_parser("ask", help="提问，回答由逐字引用的原文组成；问题为 - 时从标准输入读取",
+                       description="提问：回答只由逐字核对过的原文引用组成，并标注出处")
+    p.add_argument("question", metavar="问题")
     _add_filters(p)
 
-    p = sub.add_parser("eval", help="retrieval and answer evaluation")
+    p = sub.add_parser("eval", help="检索与回答评测", description="检索与回答评测")
     p.add_argument("--set", dest="sets", action="append", default=[],
-                   help="evaluation set name (repeatable; default: all available)")
-    p.add_argument("--index", help="index directory for the corpus set")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--out", type=Path, default=Path("evals/results.json"))
+                   help="评测集名称（可重复；默认全部可用的评测集）")
+    p.add_argument("--index", help="corpus 评测集使用的索引目录")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--out", type=Path, default=Path("evals/results.json"), help="结果文件")
 
-    p = sub.add_parser("bench", help="speed benchmarks (ingest ratio, latency, cold start)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--sizes", default="1000,10000,100000")
-    p.add_argument("--out", type=Path)
+    p = sub.add_parser("bench", help="性能测试（入库开销、查询延迟、冷启动、内存）",
+                       description="性能测试（入库开销、查询延迟、冷启动、内存）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--sizes", default="1000,10000,100000", help="合成索引规模（逗号分隔）")
+    p.add_argument("--out", type=Path, help="结果文件")
     return ap
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse mistakes argparse cannot see (KBError: one Chinese line, exit 2).
+
+    `--type` values are normalised to their codes (the Chinese labels are accepted).
+    """
+    from core.models import DocType
+
+    if args.cmd == "ingest":
+        missing = [str(p) for p in args.paths if not p.exists()]
+        if missing:
+            raise KBError(f"路径不存在：{'、'.join(missing)}")
+    if args.cmd in ("search", "ask"):
+        text = args.query if args.cmd == "search" else args.question
+        if not text.strip():
+            raise KBError("问句为空：请给出要检索或提问的内容（或用 - 从标准输入读取）")
+        if args.k < 1:
+            raise KBError(f"-k 应为正整数，实际为 {args.k}")
+        codes = []
+        for t in args.doc_type:
+            try:
+                codes.append(DocType.parse(t).value)
+            except ValueError:
+                raise KBError(f"未知的文档类型 {t!r}：应为 {_TYPES}") from None
+        args.doc_type = codes
 
 
 def _filters(args: argparse.Namespace):
@@ -167,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kb` console script."""
     args = build_parser().parse_args(argv)
     try:
+        check_args(args)
         config = load_config(index_dir=getattr(args, "index", None))
         return COMMANDS[args.cmd](args, config)
     except KBError as exc:

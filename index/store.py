@@ -60,8 +60,8 @@ class IndexStore:
         db = root / "docstore.sqlite"
         if not create and not db.is_file():
             raise IndexNotFoundError(
-                f"no index at {root}: expected {db}; run `kb ingest PATH --index {root}` "
-                f"first or set KB_INDEX"
+                f"索引不存在：{root}（缺少 {db}）；请先运行 `kb ingest 路径 --index {root}`，"
+                f"或用 KB_INDEX 指定已有的索引"
             )
         self.docstore = DocStore(db)
         model = recorded_name(config.embed_model)
@@ -71,9 +71,8 @@ class IndexStore:
             self.docstore.set_setting("schema", SCHEMA_VERSION)
         elif recorded != model:
             raise IndexMismatchError(
-                f"index {root} was built with embedding model {recorded!r}, but the "
-                f"configuration asks for {model!r}: set KB_EMBED_MODEL to the recorded "
-                f"model or ingest into a new index"
+                f"索引 {root} 是用向量模型 {recorded!r} 建的，当前配置却是 {model!r}："
+                f"请把 KB_EMBED_MODEL 设为建库时的模型，或导入到新的索引目录"
             )
         self.vectors = VectorIndex(config.chroma, root / "chroma", {"kb_embed_model": model})
         self.dict_fp = dictionary_fingerprint(config.user_dicts)
@@ -92,8 +91,8 @@ class IndexStore:
             self.docstore.set_setting("embed_dim", str(embedder.dim))
         elif have != want:
             raise IndexMismatchError(
-                f"index {self.config.index_dir} was chunked with {have}, this ingest uses "
-                f"{want}: run `kb ingest --rebuild` to re-index everything"
+                f"索引 {self.config.index_dir} 的切分参数为 {have}，本次入库使用 {want}："
+                f"请运行 `kb ingest 路径 --rebuild` 重建索引"
             )
 
     # writes -------------------------------------------------------------

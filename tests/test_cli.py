@@ -93,3 +93,55 @@ def test_ask_json_contract(built):
 
     text, _ = normalize_text(Path(c["source"]).read_text(encoding="utf-8"))
     assert text[c["start"]:c["end"]] == c["quote"]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["search", "  "], "问句为空"),
+    (["ask", ""], "问句为空"),
+    (["search", "学时", "-k", "0"], "-k 应为正整数"),
+    (["search", "学时", "--type", "通知"], "未知的文档类型 '通知'"),
+    (["ingest", "/no/such/folder"], "路径不存在：/no/such/folder"),
+    (["search", "学时", "-k", "abc"], "应为整数"),
+    (["search", "学时", "--mode", "fuzzy"], "--mode 的取值 'fuzzy' 无效"),
+    (["frobnicate"], "无效的命令 'frobnicate'"),
+    (["search"], "缺少参数"),
+])
+def test_cli_mistakes_exit_2_with_one_chinese_line(argv, says, capsys, tmp_path):
+    from cli.main import main
+
+    try:
+        code = main([*argv, *(["--index", str(tmp_path)] if argv[0] in ("search", "ask") and
+                               len(argv) > 1 else [])])
+    except SystemExit as exc:  # argparse's own checks
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and says in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_index_is_one_chinese_line(capsys, tmp_path):
+    from cli.main import main
+
+    assert main(["search", "学时", "--index", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert "索引不存在" in err and "kb ingest" in err and err.count("\n") == 1
+
+
+def test_type_accepts_chinese_labels(built):
+    other = kb("search", "学时", "--index", str(built), "--type", "other", "--json")
+    qita = kb("search", "学时", "--index", str(built), "--type", "其他", "--json")
+    assert other.returncode == qita.returncode == 0 and other.stdout == qita.stdout
+    code = kb("search", "学时", "--index", str(built), "--type", "policy", "--json")
+    label = kb("search", "学时", "--index", str(built), "--type", "制度文件", "--json")
+    assert code.stdout == label.stdout
+    assert json.loads(label.stdout) and {h["doc_type"] for h in json.loads(label.stdout)} == {
+        "policy"}
+
+
+def test_help_is_chinese():
+    from cli.main import build_parser
+
+    text = build_parser().format_help()
+    assert text.startswith("用法：kb") and "显示本帮助并退出" in text and "usage" not in text
+    sub = kb("search", "--help")
+    assert sub.returncode == 0 and "返回条数" in sub.stdout and "文档类型" in sub.stdout
