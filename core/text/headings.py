@@ -76,8 +76,8 @@ def article_label(text: str) -> str | None:
 
 
 def is_case_heading(label: str) -> bool:
-    """True for a 《新风》 case heading (【典型案例一】…)."""
-    return bool(_CASE_TAG_RE.match(label))
+    """True for a 《新风》 case heading (【典型案例一】…), not an editor's note (【编者点评】)."""
+    return bool(CASE_HEAD_RE.match(label))
 
 
 def case_heading_text(line: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-CN_DIGITS: dict[str, int] = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3,
+# Ｏ (full-width letter O) stands in for 〇 in some typed years: 二Ｏ二四年.
+CN_DIGITS: dict[str, int] = {"零": 0, "〇": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3,
                              "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS: dict[str, int] = {"十": 10, "百": 100, "千": 1000}
 CN_NUM_CHARS = "零〇○一二两三四五六七八九十百千"
