@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.errors import KBError, LoadError
 from core.models import Chunk, Document
-from ingest.loaders import is_sidecar, load_file, supported_suffixes
+from ingest.loaders import is_sidecar, load_file, sidecar_path, supported_suffixes
 from ingest.metadata import extract_metadata
 from ingest.normalize import normalize_document
 
@@ -26,15 +26,11 @@ def doc_id_for(path: Path) -> str:
     return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
 
 
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.json")
-
-
 def content_hash(path: Path) -> str:
     """Hash of what determines a file's index entry."""
     h = hashlib.sha256(PIPELINE_VERSION.encode())
     h.update(path.read_bytes())
-    side = _sidecar(path)
+    side = sidecar_path(path)
     if side.is_file():
         h.update(side.read_bytes())
     return h.hexdigest()
