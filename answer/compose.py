@@ -1,37 +1,45 @@
-"""Pick the sentences that answer a question and cite them verbatim.
+"""Pick the passages that answer a question and cite them verbatim.
 
-No LLM: candidate sentences come from the top hits; each is scored by how much
-of the question's (IDF-weighted) vocabulary it covers plus a prior from its
-hit's rank; near-duplicates are dropped and sources kept diverse. Every quote
-is cut from the normalised document text and re-checked before it is shown.
+No LLM. The question is analysed (`answer.question`): what it asks and the constraints
+its evidence must meet (a named document, unit, year, article). Candidate quotes are
+answer units (`answer.units`) of the top hits: whole sentences up to 。 (a ；-joined rule
+group stays whole), an article's lead-in with its items, table rows with their header.
+Each is scored by how much of the question's IDF-weighted vocabulary it covers plus a
+prior from its hit's rank; evidence that misses a constraint is dropped; the best
+supported unit comes first. The answer refuses when no evidence meets the constraints or
+the question's content words have no real support. A two-part question is answered part
+by part. Every quote is cut from the normalised document text and re-checked.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from answer.question import Question, analyze, unit_pattern, year_pattern
 from answer.references import reference_for
+from answer.units import has_figure, units_in
 from core.models import Answer, Citation, Document, Filters, Hit, SearchResult
 from core.text.coverage import coverage
+from core.text.headings import article_number
 from core.text.issues import issue_ref
-from core.text.sentences import split_sentences
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
 
 
 @dataclass(frozen=True)
 class AskSettings:
-    """Knobs of the extractive answer (calibrated by `kb eval`)."""
+    """Knobs of the extractive answer (calibrated by `kb eval`, see evals/README.md)."""
 
     hits: int = 8
     max_quotes: int = 4
-    per_doc: int = 2
+    per_doc: int = 3
     min_sentence_chars: int = 8
     rank_prior: float = 0.25
-    keep_ratio: float = 0.55  # keep sentences scoring at least this share of the best
+    keep_ratio: float = 0.55  # keep units scoring at least this share of the best
     dup_jaccard: float = 0.6
-    refuse_below: float = 0.05  # refuse when the best evidence covers less of the question
+    refuse_below: float = 0.3  # refuse when the best evidence covers less of the question
+    min_terms: int = 2  # distinct question words the best evidence must share
 
 
 @dataclass(frozen=True)
@@ -42,29 +50,19 @@ class Candidate:
     text: str
     coverage: float
     score: float
+    kind: str = "sentence"
+    context: tuple[tuple[int, int], ...] = ()
+    matched: int = 0  # distinct question terms the unit contains
 
 
-# Words that pin a question to one thing the evidence must mention: a unit, a year.
-_ANCHOR = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心)|(?:19|20)\d\d)$")
-
-
-# A quote must say something: end like a sentence or clause, or be a table row;
+# A quote must say something: end like a sentence or clause, or be a table row / list;
 # a bare title, 文号 or heading line is not an answer.
-_QUOTABLE = re.compile(r"[。！？；：，]|^\|.*\|$")
-
-
-def anchors(tokens: list[str]) -> set[str]:
-    """Question words every quoted document must contain (unit names, years)."""
-    return {t for t in tokens if _ANCHOR.match(t)}
+_QUOTABLE = re.compile(r"[。！？；：，]")
 
 
 def anchor_pattern(anchor: str) -> re.Pattern[str]:
-    """How a document mentions an anchor: verbatim, or a unit's full name for its short
-    form, its characters in order with a few between (发改委 → 发展和改革委员会,
-    科技局 → 科学技术局, 市卫健委 → 市卫生健康委员会)."""
-    if anchor.isdigit():
-        return re.compile(re.escape(anchor))
-    return re.compile(".{0,3}".join(map(re.escape, anchor)))
+    """How a document mentions a unit or a year the question names."""
+    return year_pattern(int(anchor)) if anchor.isdigit() else unit_pattern(anchor)
 
 
 def missing_issue(searcher, question: str) -> str | None:
@@ -94,7 +92,7 @@ def _similar(a: str, b: str, limit: float) -> bool:
 
 
 def question_terms(searcher, question: str) -> dict[str, float]:
-    """Content tokens of the question with their IDF weights."""
+    """Content tokens of the question with their IDF weights (unseen words weigh most)."""
     terms: dict[str, float] = {}
     for t in searcher.tokenize(question):
         w = searcher.idf(t)
@@ -103,24 +101,48 @@ def question_terms(searcher, question: str) -> dict[str, float]:
     return terms
 
 
-def candidates(searcher, hits: list[Hit], terms: dict[str, float],
-               s: AskSettings) -> list[Candidate]:
-    """Scored sentences of the hits, best first."""
-    out = []
+def _wanted(kind: str, asks: str) -> float:
+    """A small bonus for the unit shape the question asks for."""
+    if asks == "list":
+        return {"items": 0.15, "heading": 0.05}.get(kind, 0.0)
+    if asks in ("number", "duration") and kind == "items":
+        return 0.05
+    return 0.0
+
+
+def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSettings,
+               q: Question | None = None) -> list[Candidate]:
+    """Scored answer units of the hits, best first (one entry per span)."""
+    out: dict[tuple[str, int, int], Candidate] = {}
+    asks = q.asks if q else "fact"
     for hit in hits:
         c = hit.chunk
         doc = searcher.docs[c.doc_id]
-        for start, end in split_sentences(c.text, c.start):
-            text = doc.text[start:end]
-            if len(text) < s.min_sentence_chars or not _QUOTABLE.search(text):
+        for u in units_in(doc.text, c.start, c.end):
+            text = doc.text[u.start:u.end]
+            if len(text) < s.min_sentence_chars:
                 continue
-            cov = coverage(terms, text)
-            out.append(Candidate(hit, start, end, text, cov, cov + s.rank_prior / hit.rank))
-    return sorted(out, key=lambda x: (-x.score, x.hit.rank, x.start))
+            if u.kind in ("sentence", "item") and not _QUOTABLE.search(text):
+                continue
+            seen = text + "".join(doc.text[a:b] for a, b in u.context)
+            if u.kind == "row":
+                seen += " " + c.section_label
+            cov = coverage(terms, seen)
+            matched = sum(1 for t in terms if t in seen)
+            score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
+            key = (c.doc_id, u.start, u.end)
+            if key not in out or out[key].score < score:
+                out[key] = Candidate(hit, u.start, u.end, text, cov, score, u.kind, u.context,
+                                     matched)
+    return sorted(out.values(), key=lambda x: (-x.score, x.hit.rank, x.start))
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return (a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.start < b.end and b.start < a.end)
 
 
 def select(cands: list[Candidate], s: AskSettings) -> list[Candidate]:
-    """Best sentences without near-duplicates, at most `per_doc` from one document."""
+    """Best units without near-duplicates or overlaps, at most `per_doc` per document."""
     chosen: list[Candidate] = []
     per_doc: dict[str, int] = {}
     if not cands:
@@ -132,7 +154,7 @@ def select(cands: list[Candidate], s: AskSettings) -> list[Candidate]:
         did = c.hit.chunk.doc_id
         if per_doc.get(did, 0) >= s.per_doc:
             continue
-        if any(_similar(c.text, o.text, s.dup_jaccard) for o in chosen):
+        if any(_overlaps(c, o) or _similar(c.text, o.text, s.dup_jaccard) for o in chosen):
             continue
         chosen.append(c)
         per_doc[did] = per_doc.get(did, 0) + 1
@@ -145,7 +167,7 @@ def _whole_passage(hit: Hit) -> Candidate:
     c = hit.chunk
     label = c.section[-1] if c.section else ""
     i = c.text.find("\n" + label) + 1 if label else 0
-    return Candidate(hit, c.start + i, c.end, c.text[i:], 1.0, 1.0)
+    return Candidate(hit, c.start + i, c.end, c.text[i:], 1.0, 1.0, "passage")
 
 
 def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Citation | None:
@@ -156,7 +178,7 @@ def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Cita
     page = doc.page_at(start)
     return Citation(n=n, quote=quote, doc_id=doc.doc_id, source=doc.source, title=doc.title,
                     section=hit.chunk.section, page=page, start=start, end=end,
-                    reference=reference_for(doc, hit.chunk.section, page))
+                    reference=reference_for(doc, hit.chunk.section, page, start))
 
 
 def verify(citation: Citation, doc: Document) -> bool:
@@ -164,10 +186,10 @@ def verify(citation: Citation, doc: Document) -> bool:
     return doc.doc_id == citation.doc_id and doc.text[citation.start:citation.end] == citation.quote
 
 
-def _refuse(question: str, hits: list[Hit]) -> Answer:
+def _refuse(question: str, hits: list[Hit], why: str = "") -> Answer:
     nearest = tuple(dict.fromkeys(h.chunk.title for h in hits))[:3]
-    return Answer(question=question, answer=REFUSAL_TEXT, refused=True, citations=(),
-                  nearest=nearest)
+    text = REFUSAL_TEXT + (f"（{why}）" if why else "")
+    return Answer(question=question, answer=text, refused=True, citations=(), nearest=nearest)
 
 
 @dataclass(frozen=True)
@@ -176,53 +198,182 @@ class Evidence:
 
     result: SearchResult
     candidates: list[Candidate]
-    strength: float  # best share of the question's IDF mass covered by one sentence
+    strength: float  # best share of the question's IDF mass covered by one unit
+    question: Question = field(default_factory=lambda: Question(""))
+    unmet: str = ""  # why no evidence can meet the question's constraints
+    matched: int = 0  # distinct question words the best unit shares
+    n_terms: int = 0  # distinct content words of the question
+
+
+def target_docs(searcher, q: Question) -> tuple[list[str], str]:
+    """Documents the question names, and what it names that the index lacks."""
+    docs = list(searcher.docs.values())
+    found: list[str] = []
+    lacking = ""
+    for no in q.doc_nos:
+        hit = [d.doc_id for d in docs if d.meta.doc_no == no]
+        found += hit
+        lacking = lacking or ("" if hit else no)
+    for t in q.titles:
+        hit = [d.doc_id for d in docs if t == d.title or t in d.title
+               or (len(d.title) >= 6 and d.title in t)]
+        found += hit
+    for name, words in q.aliases:
+        hit = [d.doc_id for d in docs if all(w in d.title for w in words)]
+        found += hit
+        lacking = lacking or ("" if hit else f"知识库中没有{name}")
+    return list(dict.fromkeys(found)), lacking
+
+
+def _meets(doc: Document, q: Question, cand_text: str) -> bool:
+    """The evidence document names every unit and year the question sets."""
+    for y in q.years:
+        pat = year_pattern(y)
+        if not (pat.search(doc.text) or (doc.meta.date or "").startswith(str(y))):
+            return False
+    return all(unit_pattern(u).search(doc.text) for u in q.units)
 
 
 def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> Evidence:
-    """Search, then score the candidate sentences of the hits."""
+    """Search, then score the answer units of the hits that meet the question's constraints."""
+    norm = searcher.normalize(question)
+    q = analyze(norm, tuple(searcher.tokenize(norm)))
     result = searcher.search_detail(question, k=s.hits, filters=filters)
-    q = searcher.normalize(question)
-    if (issue := missing_issue(searcher, q)) is not None:
+    if (issue := missing_issue(searcher, q.text)) is not None:
         result = replace(result, missing=(*result.missing, issue))
-    terms = question_terms(searcher, q)
-    must = [anchor_pattern(a) for a in anchors(list(terms))]
-    cands = [c for c in candidates(searcher, result.hits, terms, s)
-             if all(p.search(searcher.docs[c.hit.chunk.doc_id].text) for p in must)]
-    return Evidence(result, cands, max((c.coverage for c in cands), default=0.0))
+    targets, lacking = target_docs(searcher, q)
+    unmet = lacking
+    hits = result.hits
+    if targets:
+        tset = set(targets)
+        hits = [h for h in hits if h.chunk.doc_id in tset] or hits
+        if q.articles:
+            have = {article_number(lbl) for c in searcher.chunks.values() if c.doc_id in tset
+                    for lbl in c.section}
+            gone = [n for n in q.articles if n not in have]
+            if gone:
+                unmet = unmet or f"所指文件中没有第{gone[0]}条"
+    terms = question_terms(searcher, q.text)
+    cands = [c for c in candidates(searcher, hits, terms, s, q)
+             if _meets(searcher.docs[c.hit.chunk.doc_id], q, c.text)
+             and (not targets or c.hit.chunk.doc_id in targets)]
+    if q.asks in ("number", "duration"):
+        with_figure = [c for c in cands if has_figure(c.text)]
+        cands = with_figure
+    best = cands[0] if cands else None
+    strength = max((c.coverage for c in cands), default=0.0)
+    return Evidence(result, cands, strength, q, unmet, best.matched if best else 0, len(terms))
+
+
+def _citations_for(searcher, chosen: list[Candidate], start_n: int) -> list[Citation]:
+    """Verified citations of the chosen units; a table row is preceded by its header."""
+    out: list[Citation] = []
+    done: set[tuple[str, int, int]] = set()
+    for c in chosen:
+        doc = searcher.docs[c.hit.chunk.doc_id]
+        spans = [*(c.context if c.kind == "row" else ()), (c.start, c.end)]
+        for a, b in spans:
+            key = (doc.doc_id, a, b)
+            if key in done:
+                continue
+            cit = make_citation(start_n + len(out), doc, c.hit, a, b)
+            if cit is not None and verify(cit, doc):
+                out.append(cit)
+                done.add(key)
+    return out
+
+
+def _case_list(searcher, ev: Evidence) -> list[Candidate]:
+    """All case headings of the one handbook issue a 「有哪些案例」 question names."""
+    if ev.question.asks != "list" or "案例" not in ev.question.text:
+        return []
+    ref = issue_ref(ev.question.text)
+    if ref is None:
+        return []
+    n, year, _ = ref
+    issues = [d for d in searcher.docs.values() if d.meta.doc_type == "handbook"
+              and d.meta.issue_no == n and (d.meta.issue_month or d.meta.date or "").startswith(
+                  year or "")]
+    if len(issues) != 1:
+        return []
+    doc = issues[0]
+    chunks = sorted((c for c in searcher.chunks.values() if c.doc_id == doc.doc_id),
+                    key=lambda c: c.start)
+    out, seen = [], set()
+    for c in chunks:
+        for u in units_in(doc.text, c.start, c.end):
+            if u.kind == "heading" and u.start not in seen:
+                seen.add(u.start)
+                hit = Hit(chunk=c, score=1.0, rank=1)
+                out.append(Candidate(hit, u.start, u.end, doc.text[u.start:u.end], 1.0, 1.0,
+                                     "heading"))
+    return out
+
+
+def _supported(ev: Evidence, s: AskSettings) -> bool:
+    if not ev.candidates or ev.unmet:
+        return False
+    if ev.result.pinned:
+        return True
+    # A single shared word is not support, unless the question has only one.
+    enough = ev.matched >= min(s.min_terms, max(ev.n_terms, 1))
+    return ev.strength >= s.refuse_below and enough
+
+
+def _answer_one(searcher, question: str, filters, s: AskSettings
+                ) -> tuple[list[Candidate], Evidence]:
+    ev = gather(searcher, question, filters, s)
+    if ev.result.missing:
+        return [], ev
+    listed = _case_list(searcher, ev)
+    if listed:
+        return listed[: max(s.max_quotes, 8)], ev
+    if not _supported(ev, s):
+        return [], ev
+    if ev.result.pinned:
+        pinned = [h for h in ev.result.hits if h.chunk.chunk_id in ev.result.pinned]
+        return [_whole_passage(h) for h in pinned][: s.max_quotes], ev
+    return select(ev.candidates, s), ev
 
 
 def ask(searcher, question: str, *, filters: Filters | None = None,
         settings: AskSettings | None = None) -> Answer:
     """Answer `question` from the index with verified, numbered quotes (or refuse)."""
     s = settings or AskSettings()
-    ev = gather(searcher, question, filters, s)
-    result, cands = ev.result, ev.candidates
-    hits = result.hits
-    if not hits or result.missing or not cands or (
-            not result.pinned and ev.strength < s.refuse_below):
-        return _refuse(question, hits)
-    if result.pinned:
-        # The question names an article (文号/《标题》 + 第X条) or is a quoted phrase:
-        # quote the matching passages whole, nothing else.
-        pinned = [h for h in hits if h.chunk.chunk_id in result.pinned][: s.max_quotes]
-        chosen = [_whole_passage(h) for h in pinned]
-    else:
-        chosen = select(cands, s)
-    # Present quotes grouped by document (in order of first appearance), in text order.
-    first = {}
-    for i, c in enumerate(chosen):
-        first.setdefault(c.hit.chunk.doc_id, i)
-    chosen.sort(key=lambda c: (first[c.hit.chunk.doc_id], c.start))
-    citations, parts = [], []
-    for c in chosen:
-        doc = searcher.docs[c.hit.chunk.doc_id]
-        cit = make_citation(len(citations) + 1, doc, c.hit, c.start, c.end)
-        if cit is None or not verify(cit, doc):
-            continue
-        citations.append(cit)
-        parts.append(f"{cit.quote}[{cit.n}]")
+    q = analyze(searcher.normalize(question))
+    if q.parts:
+        return _ask_parts(searcher, question, q.parts, filters, s)
+    chosen, ev = _answer_one(searcher, question, filters, s)
+    if not chosen:
+        why = ev.unmet or ("、".join(ev.result.missing) + "不在知识库中"
+                           if ev.result.missing else "")
+        return _refuse(question, ev.result.hits, why)
+    citations = _citations_for(searcher, chosen, 1)
+    if not citations:
+        return _refuse(question, ev.result.hits)
+    return Answer(question=question, answer="".join(f"{c.quote}[{c.n}]" for c in citations),
+                  refused=False, citations=tuple(citations))
+
+
+def _ask_parts(searcher, question: str, parts: tuple[str, ...], filters,
+               s: AskSettings) -> Answer:
+    """Evidence for each part of a two-part question; says which part has none."""
+    half = replace(s, max_quotes=max(1, s.max_quotes // 2))
+    citations: list[Citation] = []
+    lines: list[str] = []
+    hits: list[Hit] = []
+    for part in parts:
+        chosen, ev = _answer_one(searcher, part, filters, half)
+        hits += ev.result.hits
+        new = [c for c in _citations_for(searcher, chosen, len(citations) + 1)
+               if not any(c.doc_id == o.doc_id and c.start == o.start for o in citations)]
+        new = [replace(c, n=len(citations) + i) for i, c in enumerate(new, start=1)]
+        if new:
+            citations += new
+            lines.append("".join(f"{c.quote}[{c.n}]" for c in new))
+        else:
+            lines.append(f"（关于“{part}”，{REFUSAL_TEXT}）")
     if not citations:
         return _refuse(question, hits)
-    return Answer(question=question, answer="".join(parts), refused=False,
+    return Answer(question=question, answer="\n".join(lines), refused=False,
                   citations=tuple(citations))

@@ -14,7 +14,19 @@ from __future__ import annotations
 
 from core.models import Document, SectionPath
 from core.text.dates import cn_date
-from core.text.headings import article_label, case_heading_text, is_case_heading
+from core.text.headings import (
+    ARTICLE_HEAD_RE,
+    DIVISION_RE,
+    ENUM_PATTERNS,
+    article_label,
+    case_heading_text,
+    is_case_heading,
+)
+from core.text.issues import total_number
+
+# Enumerated heading markers by level, outermost first: 一、 （一） 1. （1）.
+_LEVELS = tuple(p for kind, p in ENUM_PATTERNS if kind in ("h1", "h2", "h3", "h4"))
+_MAX_BACK = 20000  # characters looked back for the enclosing headings
 
 
 def book_title(title: str) -> str:
@@ -47,20 +59,71 @@ def case_title(section: SectionPath, text: str = "") -> str | None:
     return None
 
 
-def reference_for(doc: Document, section: SectionPath, page: int | None) -> str:
+def _lines_before(text: str, start: int):
+    """Line starts and lines before `start`, nearest first (the line holding it included)."""
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    lo = max(0, start - _MAX_BACK)
+    pos = end
+    while pos > lo:
+        s = text.rfind("\n", lo, pos) + 1
+        yield s, text[s:pos].lstrip()
+        pos = s - 1
+
+
+def enclosing_article(text: str, start: int) -> str | None:
+    """The 第X条 whose body holds offset `start` (the nearest article heading above it)."""
+    for _, line in _lines_before(text, start):
+        m = ARTICLE_HEAD_RE.match(line)
+        if m:
+            return m.group(0)
+        if DIVISION_RE.match(line):
+            return None
+    return None
+
+
+def locator(text: str, start: int) -> str:
+    """Where in a 意见/方案/讲话 a passage lies, by its enumerated headings: 二、（三）."""
+    found: dict[int, str] = {}
+    deepest = len(_LEVELS)
+    for _, line in _lines_before(text, start):
+        for level, pat in enumerate(_LEVELS):
+            m = pat.match(line)
+            if m and level < deepest:
+                found[level] = m.group(0)
+                deepest = level
+                break
+        if deepest == 0:
+            break
+    return "".join(found[k] for k in sorted(found))
+
+
+def issue_label(doc: Document) -> str:
+    """《新风》专刊2025年第1期（总第49期）: issue numbers restart every year."""
+    m = doc.meta
+    year = (m.issue_month or m.date or "")[:4]
+    issue = f"第{m.issue_no}期" if m.issue_no else ""
+    total = total_number(doc.text[:300])
+    return (f"《新风》专刊{year + '年' if year and issue else ''}{issue}"
+            + (f"（总第{total}期）" if total else ""))
+
+
+def reference_for(doc: Document, section: SectionPath, page: int | None,
+                  start: int | None = None) -> str:
     """Copy-ready reference for a quote from `doc` at heading path `section`."""
     m = doc.meta
     title = book_title(m.title)
     date = cn_date(m.date)
+    where = "" if start is None else locator(doc.text, start)
     if m.doc_type == "policy":
         ref = title + (f"（{m.doc_no}）" if m.doc_no else "")
-        return ref + (article_of(section) or "")
+        art = enclosing_article(doc.text, start) if start is not None else None
+        return ref + (art or article_of(section) or where)
     if m.doc_type == "speech":
-        ref = title + (f"（{date}）" if date else "")
+        ref = title + (f"（{date}）" if date else "") + where
         return f"{m.speaker}：{ref}" if m.speaker else ref
     if m.doc_type == "handbook":
-        issue = f"第{m.issue_no}期" if m.issue_no else ""
         case = case_title(section, doc.text)
-        return f"《新风》专刊{issue}" + (book_title(case) if case else "")
+        return issue_label(doc) + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
     return ref + (f"第{page}页" if page else "")

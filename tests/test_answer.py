@@ -83,7 +83,9 @@ def test_answer_quotes_are_verbatim_and_cited(searcher):
 def test_handbook_case_reference(searcher):
     a = ask(searcher, "基层填报表格压减到多少张")
     c = next(c for c in a.citations if "12张" in c.quote)
-    assert c.reference == "《新风》专刊第5期《示例市数据局机关党委：“数据跑路”减少基层填表》"
+    # Issue numbers restart every year: the reference carries the year and 总期号.
+    assert c.reference == ("《新风》专刊2024年第5期（总第41期）"
+                           "《示例市数据局机关党委：“数据跑路”减少基层填表》")
     a = ask(searcher, "财政局党支部建立清单台账的情况")
     c = next(c for c in a.citations if "清单台账" in c.quote)
     assert c.reference.endswith("《示例市财政局机关党委：“三张清单”压实支部责任到每一名党员身上》")

@@ -291,10 +291,15 @@ def test_relevant_by_overlap():
 # ---------------------------------------------------------------- answer.compose.select
 
 
+_OFFSET = iter(range(0, 10**6, 100))
+
+
 def _cand(text: str, score: float, doc_id: str = "A", rank: int = 1) -> Candidate:
-    hit = Hit(chunk=_chunk(doc_id, 0, len(text), cid=f"{doc_id}-{text}", text=text),
+    # Each made-up unit gets its own span: select() also drops units that overlap.
+    start = next(_OFFSET)
+    hit = Hit(chunk=_chunk(doc_id, start, start + len(text), cid=f"{doc_id}-{text}", text=text),
               score=score, rank=rank)
-    return Candidate(hit, 0, len(text), text, score, score)
+    return Candidate(hit, start, start + len(text), text, score, score)
 
 
 def _texts(cands) -> list[str]:
@@ -596,3 +601,11 @@ def test_answer_citations_verify(tiny):
     assert verify(c, s.docs[c.doc_id])
     assert not verify(replace(c, quote=c.quote.replace("40", "56")), s.docs[c.doc_id])
     assert not verify(replace(c, start=c.start + 1), s.docs[c.doc_id])
+
+
+def test_select_drops_overlapping_units():
+    whole = _cand("第六条 在职党员按照下列比例交纳党费：（一）……（二）……", 1.0)
+    item = Candidate(whole.hit, whole.start + 20, whole.end, whole.text[20:], 0.9, 0.9, "item")
+    other = _cand("第七条 离退休党员……", 0.8)
+    assert _texts(select([whole, item, other], AskSettings(keep_ratio=0.5))) == [
+        whole.text, other.text]

@@ -1,0 +1,197 @@
+"""Question analysis: what a question asks and the constraints its evidence must meet.
+
+Rule-based and pure. `analyze(question)` gives a `Question` with
+- `asks`: number (amount, ratio, count, standard), duration (time limit), list, who,
+  when, article (which 第X条), yesno, or "fact";
+- the constraints the question sets: years (2024 matches 二〇二四/二○二四 in the text),
+  named documents (《全称》, 文号, common short names such as 党章, 二十大报告, 公务员法),
+  units and regions (with their short forms: 发改委 = 发展和改革委员会), articles;
+- `parts`: the sub-questions of a two-part question (A和B分别…, two years, two units).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from core.text.docno import DOC_NO_RE, normalize_doc_no
+from core.text.headings import ARTICLE_RE
+from core.text.numerals import cn_to_int
+
+Asks = str  # "number" | "duration" | "list" | "who" | "when" | "article" | "yesno" | "fact"
+
+_NUMBER = re.compile(r"多少|几[个名人次项条天年月届期点类种级]|比例|标准|金额|数额|费率|多大|多高|"
+                     r"不少于|不低于|不超过|上限|下限|几成|百分之")
+_DURATION = re.compile(r"多长时间|多久|期限|时限|几天|几个月|几年|多少天|多少年|任期|有效期|多长")
+_LIST = re.compile(r"哪些|哪几|几点|有哪|包括什么|包含什么|内容有|列举|几个方面|哪几个方面")
+_WHO = re.compile(r"谁|哪个单位|哪个部门|哪位|由谁|什么人|哪些人")
+_WHEN = re.compile(r"什么时候|何时|哪一天|哪年|几月|施行日期|起施行")
+_YESNO = re.compile(r"是否|能否|可否|可不可以|能不能|是不是|有没有|吗[？?]?$")
+
+# A year in Arabic or Chinese digits, followed by 年 (or 年度).
+_YEAR = re.compile(r"((?:19|20)\d{2}|[一二][〇○零九][一二三四五六七八九〇○零]{2})\s*年")
+_REGION = re.compile(r"([\u4e00-\u9fff]{2,5}(?:省|自治区|自治州|州|县))")
+_TITLE = re.compile(r"《([^《》]{2,60})》")
+_UNIT_LEAD = re.compile(
+    r"^(?:比较|对比|在|由|对|向|给|和|与|及|的|是|为|被|把|从|那|这|各|本|该|我|其)+")
+
+# Plain-word names of documents → words their full titles contain (all must be there).
+DOC_ALIASES: dict[str, tuple[str, ...]] = {
+    "党章": ("中国共产党章程",),
+    "宪法": ("宪法",),
+    "政府工作报告": ("政府工作报告",),
+    "准则": ("准则",),
+}
+_CONGRESS = re.compile(r"(十[一二三四五六七八九]|二十[一二三]?|[一二三四五六七八九])大报告")
+# "XX法" naming a law: 公务员法, 监察法 (not 办法/方法/做法/依法 …, which are ordinary words).
+_LAW = re.compile(r"([\u4e00-\u9fff]{2,8}?法)(?=第|规定|中|里|对|关于|的|，|,|？|\?|有|是|怎|如何|"
+                  r"要求|明确|\s|$)")
+_NOT_LAW = re.compile(r"(?:办|方|做|想|说|看|用|写|依|合|违|非|守|执|立|司|普|算|书|手|语|"
+                      r"技|疗|兵|章|刑|民|商|税|文|句|佛|魔|戏|笔|作|家|国|政)法$")
+_TWO_PART = re.compile(r"(?P<a>[^，。？?]{2,40}?)(?:和|与|以及|及|、)(?P<b>[^，。？?]{2,40}?)"
+                       r"(?P<rest>(?:分别|各自|各|的区别|有何不同|有什么不同|有什么区别)"
+                       r"[^。？?]*)")
+_YEAR_PAIR = re.compile(r"(?P<a>(?:19|20)\d{2})\s*年(?:度)?\s*(?:和|与|及|、|以及|比)\s*"
+                        r"(?P<b>(?:19|20)\d{2})\s*年(?P<du>度)?")
+_COMPARE = re.compile(r"^(?:比较|对比)(?P<a>[^，。和与]{2,30})(?:和|与)(?P<b>[^，。]{2,30}?)"
+                      r"的(?P<rest>.+)$")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question and the constraints its answer must meet."""
+
+    text: str
+    asks: Asks = "fact"
+    years: tuple[int, ...] = ()
+    doc_nos: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()  # 《…》 named in the question
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name as written, title words)
+    units: tuple[str, ...] = ()
+    articles: tuple[int, ...] = ()
+    parts: tuple[str, ...] = field(default=())  # sub-questions; () when it is one question
+
+    @property
+    def names_document(self) -> bool:
+        return bool(self.doc_nos or self.titles or self.aliases)
+
+
+def asked(q: str) -> Asks:
+    """What kind of answer the question wants (first matching rule wins)."""
+    if _LIST.search(q):
+        return "list"
+    if _DURATION.search(q):
+        return "duration"
+    if _NUMBER.search(q):
+        return "number"
+    if _WHO.search(q):
+        return "who"
+    if _WHEN.search(q):
+        return "when"
+    if re.search(r"第几条|哪一条|哪条", q):
+        return "article"
+    if _YESNO.search(q):
+        return "yesno"
+    return "fact"
+
+
+def years(q: str) -> tuple[int, ...]:
+    """Years the question names (2024年, 二〇二四年), in order."""
+    out = []
+    for m in _YEAR.finditer(q):
+        try:
+            out.append(cn_to_int(m.group(1)))
+        except KeyError:
+            continue
+    return tuple(dict.fromkeys(out))
+
+
+def year_pattern(year: int) -> re.Pattern[str]:
+    """How a text writes a year: 2024 or 二〇二四 / 二○二四 / 二零二四."""
+    digits = "零一二三四五六七八九"
+    cn = "".join("[〇○零]" if d == "0" else digits[int(d)] for d in str(year))
+    return re.compile(rf"{year}|{cn}")
+
+
+def doc_aliases(q: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Documents named in plain words, with the words their titles must contain."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    stripped = _TITLE.sub(" ", q)
+    for name, words in DOC_ALIASES.items():
+        if name in stripped:
+            out.append((name, words))
+    for m in _CONGRESS.finditer(stripped):
+        n = m.group(1)
+        out.append((m.group(0), (f"第{n}次全国代表大会", "报告")))
+    for m in _LAW.finditer(stripped):
+        name = m.group(1)
+        # Keep the law's own name: drop a leading verb/preposition (根据公务员法 → 公务员法).
+        name = re.sub(r"^(?:根据|按照|依照|依据|对照|关于|在|按|据)", "", name)
+        if len(name) >= 3 and not _NOT_LAW.search(name) and not name.endswith("办法"):
+            out.append((name, (name,)))
+    return tuple(dict.fromkeys(out))
+
+
+_UNIT_TOKEN = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心|办公室)$")
+# Words that end like a unit but name none (every organ has them).
+_GENERIC_UNITS = frozenset({"机关党委", "党委", "工委", "纪委", "委员会", "中心", "办公室",
+                            "支部委员会", "机关纪委", "人民法院", "人民检察院", "研究院",
+                            "党支部委员会", "居委", "村委", "本局", "该局", "各局"})
+
+
+def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Units, organs and regions the question names (示例市财政局, 发改委, 四川省).
+
+    Units come from the question's words (`tokens`, as the index's tokenizer cuts them),
+    so a phrase such as 「召开一次支部委员会」 is never taken for a unit.
+    """
+    found = [t for t in tokens if _UNIT_TOKEN.match(t) and t not in _GENERIC_UNITS]
+    found += [m.group(1) for m in _REGION.finditer(_TITLE.sub(" ", q))]
+    out = []
+    for u in found:
+        u = _UNIT_LEAD.sub("", u)
+        if len(u) >= 3 and u not in _GENERIC_UNITS and not re.search(r"[的了是]", u):
+            out.append(u)
+    return tuple(dict.fromkeys(out))
+
+
+def unit_pattern(unit: str) -> re.Pattern[str]:
+    """How a document mentions a unit: verbatim, or its full name for a short form, the
+    characters in order with a few between (发改委 → 发展和改革委员会, 科技局 → 科学技术局)."""
+    return re.compile(".{0,3}".join(map(re.escape, unit)))
+
+
+def split_parts(q: str) -> tuple[str, ...]:
+    """The two sub-questions of a two-part question, or () for a simple one.
+
+    Handles 「A和B分别…」, 「比较A和B的…」, and two years or two units joined by 和/与
+    (「2023年和2024年…各是多少」).
+    """
+    m = _YEAR_PAIR.search(q)
+    if m:
+        def one(y: str) -> str:
+            return q[: m.start()] + f"{y}年{m.group('du') or ''}" + q[m.end():]
+
+        return (one(m.group("a")), one(m.group("b")))
+    m = _COMPARE.match(q)
+    if m:
+        return (f"{m.group('a')}的{m.group('rest')}", f"{m.group('b')}的{m.group('rest')}")
+    m = _TWO_PART.search(q)
+    if m:
+        rest = re.sub(r"^(?:分别|各自|各)", "", m.group("rest"))
+        rest = re.sub(r"^的?(?:区别|有何不同|有什么不同|有什么区别)", "有什么规定", rest)
+        head = q[: m.start()]
+        a, b = m.group("a").strip(), m.group("b").strip()
+        if len(a) >= 2 and len(b) >= 2:
+            return (f"{head}{a}{rest}", f"{head}{b}{rest}")
+    return ()
+
+
+def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
+    """The analysis of a (normalised) question; `tokens` are its words as the index cuts them."""
+    doc_nos = tuple(dict.fromkeys(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(q)))
+    titles = tuple(m.group(1) for m in _TITLE.finditer(q))
+    arts = tuple(n for m in ARTICLE_RE.finditer(q) if (n := cn_to_int(m.group(1))))
+    return Question(text=q, asks=asked(q), years=years(q), doc_nos=doc_nos, titles=titles,
+                    aliases=doc_aliases(q), units=units(q, tokens), articles=arts,
+                    parts=split_parts(q))
