@@ -38,8 +38,9 @@ class AskSettings:
     rank_prior: float = 0.25
     keep_ratio: float = 0.55  # keep units scoring at least this share of the best
     dup_jaccard: float = 0.6
-    refuse_below: float = 0.3  # refuse when the best evidence covers less of the question
-    min_terms: int = 2  # distinct question words the best evidence must share
+    refuse_below: float = 0.05  # refuse when the best evidence covers less of the question
+    min_terms: int = 2  # words (2+ characters) a short question must share with the evidence
+    short_question: int = 5  # questions with at most this many words are "short"
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Candidate:
     score: float
     kind: str = "sentence"
     context: tuple[tuple[int, int], ...] = ()
-    matched: int = 0  # distinct question terms the unit contains
+    matched: int = 0  # distinct question words (2+ characters) the unit contains
 
 
 # A quote must say something: end like a sentence or clause, or be a table row / list;
@@ -128,7 +129,7 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             if u.kind == "row":
                 seen += " " + c.section_label
             cov = coverage(terms, seen)
-            matched = sum(1 for t in terms if t in seen)
+            matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
             key = (c.doc_id, u.start, u.end)
             if key not in out or out[key].score < score:
@@ -202,7 +203,8 @@ class Evidence:
     question: Question = field(default_factory=lambda: Question(""))
     unmet: str = ""  # why no evidence can meet the question's constraints
     matched: int = 0  # distinct question words the best unit shares
-    n_terms: int = 0  # distinct content words of the question
+    n_terms: int = 0  # distinct content words (2+ characters) of the question
+    named: bool = False  # the question names its document (文号, 《标题》, 党章, 第X期)
 
 
 def target_docs(searcher, q: Question) -> tuple[list[str], str]:
@@ -222,15 +224,30 @@ def target_docs(searcher, q: Question) -> tuple[list[str], str]:
         hit = [d.doc_id for d in docs if all(w in d.title for w in words)]
         found += hit
         lacking = lacking or ("" if hit else f"知识库中没有{name}")
+    ref = issue_ref(q.text) if ("专刊" in q.text or "新风" in q.text) else None
+    if ref is not None:
+        n, year, _ = ref
+        found += [d.doc_id for d in docs if d.meta.doc_type == "handbook" and d.meta.issue_no == n
+                  and (d.meta.issue_month or d.meta.date or "").startswith(year or "")]
     return list(dict.fromkeys(found)), lacking
 
 
-def _meets(doc: Document, q: Question, cand_text: str) -> bool:
-    """The evidence document names every unit and year the question sets."""
+def _meets(doc: Document, q: Question, c: Candidate) -> bool:
+    """The evidence names every unit, year and level the question sets.
+
+    Units and levels must be in the document. A year must be in the document too, and
+    for a figure it must be in the quoted passage's chunk, the title or the document
+    date: a figure from another year's paragraph is not the answer.
+    """
     for y in q.years:
         pat = year_pattern(y)
-        if not (pat.search(doc.text) or (doc.meta.date or "").startswith(str(y))):
+        dated = (doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
+        if not (dated or pat.search(doc.text)):
             return False
+        if q.asks in ("number", "duration") and not (dated or pat.search(c.hit.chunk.text)):
+            return False
+    if not all(lv in doc.text for lv in q.levels):
+        return False
     return all(unit_pattern(u).search(doc.text) for u in q.units)
 
 
@@ -255,14 +272,15 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
                 unmet = unmet or f"所指文件中没有第{gone[0]}条"
     terms = question_terms(searcher, q.text)
     cands = [c for c in candidates(searcher, hits, terms, s, q)
-             if _meets(searcher.docs[c.hit.chunk.doc_id], q, c.text)
+             if _meets(searcher.docs[c.hit.chunk.doc_id], q, c)
              and (not targets or c.hit.chunk.doc_id in targets)]
     if q.asks in ("number", "duration"):
-        with_figure = [c for c in cands if has_figure(c.text)]
-        cands = with_figure
+        cands = [c for c in cands if has_figure(c.text)]
     best = cands[0] if cands else None
     strength = max((c.coverage for c in cands), default=0.0)
-    return Evidence(result, cands, strength, q, unmet, best.matched if best else 0, len(terms))
+    words = sum(1 for t in terms if len(t) >= 2)
+    return Evidence(result, cands, strength, q, unmet, best.matched if best else 0, words,
+                    bool(targets))
 
 
 def _citations_for(searcher, chosen: list[Candidate], start_n: int) -> list[Citation]:
@@ -315,9 +333,15 @@ def _supported(ev: Evidence, s: AskSettings) -> bool:
         return False
     if ev.result.pinned:
         return True
-    # A single shared word is not support, unless the question has only one.
-    enough = ev.matched >= min(s.min_terms, max(ev.n_terms, 1))
-    return ev.strength >= s.refuse_below and enough
+    best = ev.candidates[0]
+    if any(p in best.text for p in ev.question.quoted):
+        return True  # the phrase the question quotes is there verbatim
+    # A single shared word is not support: a short question (off-topic ones are short)
+    # needs two of its words in the evidence. A long question in the user's own words
+    # may share none with the text that answers it (the vectors found it).
+    if ev.matched < s.min_terms and ev.n_terms <= s.short_question and not ev.named:
+        return False
+    return ev.strength >= s.refuse_below
 
 
 def _answer_one(searcher, question: str, filters, s: AskSettings

@@ -20,7 +20,8 @@ from core.text.numerals import cn_to_int
 
 Asks = str  # "number" | "duration" | "list" | "who" | "when" | "article" | "yesno" | "fact"
 
-_NUMBER = re.compile(r"多少|几[个名人次项条天年月届期点类种级]|比例|标准|金额|数额|费率|多大|多高|"
+_NUMBER = re.compile(r"多少|几[个名人次项条天年月届期点类种级支部段家处回分]|比例|标准|金额|数额|"
+                     r"费率|多大|多高|"
                      r"不少于|不低于|不超过|上限|下限|几成|百分之")
 _DURATION = re.compile(r"多长时间|多久|期限|时限|几天|几个月|几年|多少天|多少年|任期|有效期|多长")
 _LIST = re.compile(r"哪些|哪几|几点|有哪|包括什么|包含什么|内容有|列举|几个方面|哪几个方面")
@@ -30,8 +31,12 @@ _YESNO = re.compile(r"是否|能否|可否|可不可以|能不能|是不是|有�
 
 # A year in Arabic or Chinese digits, followed by 年 (or 年度).
 _YEAR = re.compile(r"((?:19|20)\d{2}|[一二][〇○零九][一二三四五六七八九〇○零]{2})\s*年")
-_REGION = re.compile(r"([\u4e00-\u9fff]{2,5}(?:省|自治区|自治州|州|县))")
+# Provinces (not 州/市/县: 广州 is a name, 市级/区县 are no region).
+_REGION = re.compile(r"([\u4e00-\u9fff]{2,4}(?:省|自治区))(?![级委])")
 _TITLE = re.compile(r"《([^《》]{2,60})》")
+_QUOTED = re.compile(r"[“「\"]([^“”「」\"]{2,30})[”」\"]")
+_REGION_LEAD = re.compile(
+    r"^[\u4e00-\u9fff]*?(?:在|到|从|的|和|与|对|向|给|是|为|去|来|省)(?=[\u4e00-\u9fff]{2})")
 _UNIT_LEAD = re.compile(
     r"^(?:比较|对比|在|由|对|向|给|和|与|及|的|是|为|被|把|从|那|这|各|本|该|我|其)+")
 
@@ -70,6 +75,9 @@ class Question:
     units: tuple[str, ...] = ()
     articles: tuple[int, ...] = ()
     parts: tuple[str, ...] = field(default=())  # sub-questions; () when it is one question
+    focus: tuple[str, ...] = ()  # the words naming what is asked (…党费收缴总额是多少)
+    quoted: tuple[str, ...] = ()  # “…” phrases the question quotes
+    levels: tuple[str, ...] = ()  # grades/levels the question names: 五星级, 第三档, “一般”
 
     @property
     def names_document(self) -> bool:
@@ -146,7 +154,7 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     so a phrase such as 「召开一次支部委员会」 is never taken for a unit.
     """
     found = [t for t in tokens if _UNIT_TOKEN.match(t) and t not in _GENERIC_UNITS]
-    found += [m.group(1) for m in _REGION.finditer(_TITLE.sub(" ", q))]
+    found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(_TITLE.sub(" ", q))]
     out = []
     for u in found:
         u = _UNIT_LEAD.sub("", u)
@@ -187,6 +195,35 @@ def split_parts(q: str) -> tuple[str, ...]:
     return ()
 
 
+_ASK_WORD = re.compile(r"是多少|有多少|多少|几[个名人次项条天年月届期点类种级支部段家处回分]?|"
+                       r"什么|哪|怎么|怎样|如何|是否|谁|多长|多久|多大|多高")
+_LEVEL = re.compile(r"[一二三四五六七八九十\d]+(?:星级|星|级|档|等次|等|类)|“[^”]{1,6}”等次")
+
+
+def focus(q: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The (at most two) words right before the question word, in the same clause:
+    what a figure must be about (「…党费收缴总额是多少元」 → 收缴, 总额)."""
+    m = _ASK_WORD.search(q)
+    if not m:
+        return ()
+    clause = re.split(r"[，,；;：:]", q[: m.start()])[-1]
+    inside = [t for t in tokens if len(t) >= 2 and t in clause and not t.isdigit()
+              and not _YEAR.search(t + "年")]
+    # The last words before the question word, longest first when one contains another.
+    last = sorted(inside, key=lambda t: clause.rfind(t) + len(t), reverse=True)[:3]
+    out: list[str] = []
+    for t in last:
+        if not any(t in o or o in t for o in out):
+            out.append(t)
+    return tuple(out[:2])
+
+
+def levels(q: str) -> tuple[str, ...]:
+    """Grades and levels the question names (五星级, 三类, “一般”等次)."""
+    return tuple(dict.fromkeys(m.group(0) for m in _LEVEL.finditer(q)
+                               if not m.group(0).startswith(("第",))))
+
+
 def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
     """The analysis of a (normalised) question; `tokens` are its words as the index cuts them."""
     doc_nos = tuple(dict.fromkeys(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(q)))
@@ -194,4 +231,5 @@ def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
     arts = tuple(n for m in ARTICLE_RE.finditer(q) if (n := cn_to_int(m.group(1))))
     return Question(text=q, asks=asked(q), years=years(q), doc_nos=doc_nos, titles=titles,
                     aliases=doc_aliases(q), units=units(q, tokens), articles=arts,
-                    parts=split_parts(q))
+                    parts=split_parts(q), focus=focus(q, tokens), levels=levels(q),
+                    quoted=tuple(m.group(1) for m in _QUOTED.finditer(q)))

@@ -154,5 +154,7 @@ def has_figure(s: str) -> bool:
     """True when a text states a figure (digits, or a Chinese numeral with a measure word);
     heading markers (第二条, （一）) are not figures."""
     s = _MARKERS.sub("", s)
-    return bool(re.search(r"\d|[一二两三四五六七八九十百千万]+\s*(?:个|名|人|次|年|月|日|天|周|"
-                          r"学时|小时|期|项|条|届|元|万|%|成|倍|分之)", s))
+    return bool(re.search(r"\d|[一二两三四五六七八九十百千万亿零〇点]+\s*(?:个|名|人|次|年|月|日|"
+                          r"天|"
+                          r"周|学时|小时|期|项|条|届|元|万|亿|%|成|倍|分之|岁|户|所|座|件|份|批|轮|"
+                          r"场|家|支|部|段|处|回|分|级|类|种|套|辆|公里|平方)", s))
