@@ -30,6 +30,7 @@ class Question:
     question: str
     kind: str
     golds: tuple[Gold, ...]  # empty = unanswerable
+    subkind: str | None = None  # finer label, e.g. why an unanswerable question has no answer
 
     @property
     def answerable(self) -> bool:
@@ -61,7 +62,8 @@ def corpus_set() -> EvalSet:
         for r in _read_jsonl(path):
             golds = tuple(Gold(d, g) for d, g in zip(_as_list(r.get("doc")),
                                                      _as_list(r.get("gold")), strict=True))
-            qs.append(Question(r["id"], r["question"], r.get("kind", "fact"), golds))
+            qs.append(Question(r["id"], r["question"], r.get("kind", "fact"), golds,
+                               r.get("subkind")))
     return EvalSet("corpus", "corpus", tuple(qs))
 
 
@@ -69,8 +71,20 @@ def _gz_key(doc: str) -> str:
     return doc.replace("policy_gz/documents.json#", "documents.json#")
 
 
+def _real_questions(path: Path) -> EvalSet:
+    """One evals/questions_real/*.jsonl file as the set "real_<stem>"; kind defaults to the stem."""
+    qs = []
+    for r in _read_jsonl(path):
+        golds = tuple(Gold(_gz_key(d), g) for d, g in zip(_as_list(r.get("doc")),
+                                                        _as_list(r.get("gold")), strict=True))
+        qs.append(Question(r["id"], r["question"], r.get("kind", path.stem), golds,
+                           r.get("subkind")))
+    return EvalSet(f"real_{path.stem}", "realdocs", tuple(qs))
+
+
 def real_sets() -> list[EvalSet]:
-    """The development sets in ../shared/realdocs/qa plus our paraphrased questions."""
+    """The development sets in ../shared/realdocs/qa plus our own questions in evals/questions_real
+    (paraphrase.jsonl first, then every other file in name order, each its own set)."""
     qa = REALDOCS / "qa"
     if not qa.is_dir():
         return []
@@ -94,12 +108,10 @@ def real_sets() -> list[EvalSet]:
     out.append(EvalSet("gz", "realdocs", tuple(q for q in gz if q.golds)))
     para = REAL_QUESTIONS / "paraphrase.jsonl"
     if para.is_file():
-        qs = []
-        for r in _read_jsonl(para):
-            golds = tuple(Gold(d, g) for d, g in zip(_as_list(r.get("doc")),
-                                                     _as_list(r.get("gold")), strict=True))
-            qs.append(Question(r["id"], r["question"], r.get("kind", "paraphrase"), golds))
-        out.append(EvalSet("real_paraphrase", "realdocs", tuple(qs)))
+        out.append(_real_questions(para))
+    for path in sorted(REAL_QUESTIONS.glob("*.jsonl")):
+        if path != para:
+            out.append(_real_questions(path))
     return out
 
 

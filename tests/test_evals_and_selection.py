@@ -19,7 +19,8 @@ from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
 from evals.sets import QUESTIONS_DIR, EvalSet, Gold, Question, corpus_set
 from tests.conftest import MEASURE, ROOT, SPEECH
 
-KINDS = {"fact", "paraphrase", "docno", "article", "table", "pdf", "cross", "unanswerable"}
+KINDS = {"fact", "paraphrase", "docno", "article", "table", "pdf", "cross", "two_part",
+         "unanswerable"}
 QUERY = "党务干部每年参加集中培训不少于多少学时"
 ARTICLE3 = "第三条 党务干部每年参加集中培训不少于40学时，其中党的理论教育不少于16学时。"
 
@@ -96,7 +97,7 @@ def _raw_rows() -> list[dict]:
 
 def test_contracts_document_the_kinds():
     text = (ROOT / "docs" / "CONTRACTS.md").read_text(encoding="utf-8")
-    m = re.search(r'"kind":\s*"([a-z|]+)"', text)
+    m = re.search(r'"kind":\s*"([a-z_|]+)"', text)
     assert m, "docs/CONTRACTS.md no longer documents the question kinds"
     assert set(m.group(1).split("|")) == KINDS
 
@@ -181,15 +182,18 @@ def test_real_sets_load(realdocs):
     sets = real_sets()
     names = [s.name for s in sets]
     assert names[:3] == ["aligned", "handwritten", "gz"]
+    own = sorted(p.stem for p in REAL_QUESTIONS.glob("*.jsonl") if p.stem != "paraphrase")
     if (REAL_QUESTIONS / "paraphrase.jsonl").is_file():
-        assert names[3:] == ["real_paraphrase"]
+        own.insert(0, "paraphrase")
+    assert names[3:] == [f"real_{stem}" for stem in own]
     all_ids = []
     for es in sets:
         assert es.index == "realdocs"
         assert es.questions, es.name
         for q in es.questions:
             assert q.question.strip() and q.kind, q
-            assert q.answerable, q.qid  # the real sets have no unanswerable questions
+            # only our own real_unanswerable questions lack a gold
+            assert q.answerable == (q.kind != "unanswerable"), q.qid
             for g in q.golds:
                 assert g.doc
                 if es.name == "gz":
