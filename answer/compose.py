@@ -16,22 +16,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from answer.question import Question, analyze, unit_pattern, year_pattern
+from answer.question import MEASURES, Question, analyze, unit_pattern, year_pattern
 from answer.references import reference_for
 from answer.units import has_figure, units_in
 from core.models import Answer, Citation, Document, Filters, Hit, SearchResult
 from core.text.coverage import coverage
 from core.text.headings import article_number
 from core.text.issues import issue_ref
+from core.text.numerals import int_to_cn
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
+_HEADER_CHARS = 300  # how much of a document's beginning counts as its header
 
 
 @dataclass(frozen=True)
 class AskSettings:
     """Knobs of the extractive answer (calibrated by `kb eval`, see evals/README.md)."""
 
-    hits: int = 8
+    hits: int = 10
     max_quotes: int = 4
     per_doc: int = 3
     min_sentence_chars: int = 8
@@ -125,9 +127,10 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
                 continue
             if u.kind in ("sentence", "item") and not _QUOTABLE.search(text):
                 continue
-            seen = text + "".join(doc.text[a:b] for a, b in u.context)
-            if u.kind == "row":
-                seen += " " + c.section_label
+            # The document's title and header count for every unit of it alike: they name
+            # the unit and year a question sets, which a table row never repeats.
+            seen = (text + "".join(doc.text[a:b] for a, b in u.context) + " " + c.section_label
+                    + " " + doc.title + " " + doc.text[:_HEADER_CHARS])
             cov = coverage(terms, seen)
             matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
@@ -220,6 +223,11 @@ def target_docs(searcher, q: Question) -> tuple[list[str], str]:
         hit = [d.doc_id for d in docs if t == d.title or t in d.title
                or (len(d.title) >= 6 and d.title in t)]
         found += hit
+        # A 《title》 the knowledge base does not hold: its text cannot be quoted.
+        lacking = lacking or ("" if hit else f"知识库中没有《{t}》")
+    for t in q.plain_titles:
+        short = re.sub(r"^(?:示例市级机关|示例市|市级机关)", "", t)
+        found += [d.doc_id for d in docs if short and short in d.title]
     for name, words in q.aliases:
         hit = [d.doc_id for d in docs if all(w in d.title for w in words)]
         found += hit
@@ -241,7 +249,9 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     """
     for y in q.years:
         pat = year_pattern(y)
-        dated = (doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
+        # Dated by its metadata, its title or its header (a 决算 names its year on top).
+        dated = ((doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
+                 or bool(pat.search(doc.text[:_HEADER_CHARS])))
         if not (dated or pat.search(doc.text)):
             return False
         if q.asks in ("number", "duration") and not (dated or pat.search(c.hit.chunk.text)):
@@ -249,6 +259,17 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     if not all(lv in doc.text for lv in q.levels):
         return False
     return all(unit_pattern(u).search(doc.text) for u in q.units)
+
+
+def _measured(searcher, q: Question, c: Candidate) -> bool:
+    """A 「多少人」 question is answered by a figure in persons (人/名/位), not in issues."""
+    if not q.measure or c.kind == "row":
+        return True  # a table states its unit once, in its header (单位：元)
+    doc = searcher.docs[c.hit.chunk.doc_id]
+    seen = c.text + "".join(doc.text[a:b] for a, b in c.context)
+    words = "|".join(map(re.escape, MEASURES.get(q.measure, (q.measure,))))
+    figure = rf"[\d〇零一二两三四五六七八九十百千万亿]\s*(?:万|亿)?\s*(?:{words})"
+    return bool(re.search(figure, seen))
 
 
 def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> Evidence:
@@ -264,18 +285,25 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
     if targets:
         tset = set(targets)
         hits = [h for h in hits if h.chunk.doc_id in tset] or hits
+        labels = {lbl for c in searcher.chunks.values() if c.doc_id in tset for lbl in c.section}
         if q.articles:
-            have = {article_number(lbl) for c in searcher.chunks.values() if c.doc_id in tset
-                    for lbl in c.section}
+            have = {article_number(lbl) for lbl in labels}
             gone = [n for n in q.articles if n not in have]
             if gone:
                 unmet = unmet or f"所指文件中没有第{gone[0]}条"
+        for n in q.chapters:
+            if not any(re.match(rf"第{int_to_cn(n)}章", lbl) for lbl in labels):
+                unmet = unmet or f"所指文件中没有第{int_to_cn(n)}章"
+        for n in q.parts_no:
+            texts = [searcher.docs[d].text for d in tset]
+            if not any(re.search(rf"(?m)^{int_to_cn(n)}、", t) for t in texts):
+                unmet = unmet or f"所指文件中没有第{int_to_cn(n)}部分"
     terms = question_terms(searcher, q.text)
     cands = [c for c in candidates(searcher, hits, terms, s, q)
              if _meets(searcher.docs[c.hit.chunk.doc_id], q, c)
              and (not targets or c.hit.chunk.doc_id in targets)]
     if q.asks in ("number", "duration"):
-        cands = [c for c in cands if has_figure(c.text)]
+        cands = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
     best = cands[0] if cands else None
     strength = max((c.coverage for c in cands), default=0.0)
     words = sum(1 for t in terms if len(t) >= 2)
@@ -338,8 +366,10 @@ def _supported(ev: Evidence, s: AskSettings) -> bool:
         return True  # the phrase the question quotes is there verbatim
     # A single shared word is not support: a short question (off-topic ones are short)
     # needs two of its words in the evidence. A long question in the user's own words
-    # may share none with the text that answers it (the vectors found it).
-    if ev.matched < s.min_terms and ev.n_terms <= s.short_question and not ev.named:
+    # may share none with the text that answers it (the vectors found it); a topic
+    # query without a question word (社保断缴与补缴) is left to the search.
+    if (ev.matched < s.min_terms and ev.n_terms <= s.short_question and not ev.named
+            and ev.question.interrogative):
         return False
     return ev.strength >= s.refuse_below
 

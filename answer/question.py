@@ -77,6 +77,11 @@ class Question:
     parts: tuple[str, ...] = field(default=())  # sub-questions; () when it is one question
     focus: tuple[str, ...] = ()  # the words naming what is asked (…党费收缴总额是多少)
     quoted: tuple[str, ...] = ()  # “…” phrases the question quotes
+    chapters: tuple[int, ...] = ()  # 第X章 named
+    parts_no: tuple[int, ...] = ()  # 第X部分 named
+    plain_titles: tuple[str, ...] = ()  # a title named without 《》 before 第X条 (…办法第三条)
+    measure: str = ""  # the measure word of the asked figure (多少人 → 人)
+    interrogative: bool = True  # False for a topic query (社保断缴与补缴) with no question word
     levels: tuple[str, ...] = ()  # grades/levels the question names: 五星级, 第三档, “一般”
 
     @property
@@ -140,11 +145,15 @@ def doc_aliases(q: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(dict.fromkeys(out))
 
 
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,3}[区县]$")
 _UNIT_TOKEN = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心|办公室)$")
 # Words that end like a unit but name none (every organ has them).
 _GENERIC_UNITS = frozenset({"机关党委", "党委", "工委", "纪委", "委员会", "中心", "办公室",
                             "支部委员会", "机关纪委", "人民法院", "人民检察院", "研究院",
-                            "党支部委员会", "居委", "村委", "本局", "该局", "各局"})
+                            "党支部委员会", "居委", "村委", "本局", "该局", "各局",
+                            "开发区", "自治区", "示范区", "功能区", "新城区", "老城区", "风景区",
+                            "试验区", "保护区", "各区县", "市辖区", "中心城区", "机关工委",
+                            "关工委", "市级机关工委"})
 
 
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -153,7 +162,8 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     Units come from the question's words (`tokens`, as the index's tokenizer cuts them),
     so a phrase such as 「召开一次支部委员会」 is never taken for a unit.
     """
-    found = [t for t in tokens if _UNIT_TOKEN.match(t) and t not in _GENERIC_UNITS]
+    found = [t for t in tokens if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t))
+             and t not in _GENERIC_UNITS]
     found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(_TITLE.sub(" ", q))]
     out = []
     for u in found:
@@ -224,6 +234,29 @@ def levels(q: str) -> tuple[str, ...]:
                                if not m.group(0).startswith(("第",))))
 
 
+_CHAPTER = re.compile(r"第([零〇一二两三四五六七八九十百\d]+)章")
+_PART_NO = re.compile(r"第([一二三四五六七八九十\d]+)部分")
+_PLAIN_TITLE = re.compile(r"([\u4e00-\u9fff（）()]{4,40}?(?:办法|规定|条例|细则|方案|意见|准则|"
+                          r"规则|制度|规范|指引))第[零〇一二两三四五六七八九十百千\d]+[条章]")
+# The measure word after 多少/几, and the words a text may write it with.
+MEASURES: dict[str, tuple[str, ...]] = {
+    "人": ("人", "名", "位"), "名": ("人", "名", "位"), "位": ("人", "名", "位"),
+    "份": ("份",), "元": ("元",), "钱": ("元",), "万元": ("万元", "元"), "次": ("次", "回"),
+    "天": ("天", "日", "个工作日"), "个工作日": ("个工作日", "日", "天"), "年": ("年",),
+    "个月": ("个月", "月"), "周": ("周", "星期"), "小时": ("小时",), "学时": ("学时",),
+    "户": ("户",), "件": ("件",), "期": ("期",), "家": ("家",), "篇": ("篇",), "本": ("本",),
+    "部": ("部",), "所": ("所",), "套": ("套",), "岁": ("岁",), "分": ("分",),
+}
+_MEASURE = re.compile(r"(?:多少|几)(个工作日|万元|个月|学时|小时|"
+                      r"[人名位份元钱次天年周户件期家篇本部所套岁分])")
+
+
+def measure(q: str) -> str:
+    """The measure word of the figure asked for (多少人 → 人, 几个工作日 → 个工作日)."""
+    m = _MEASURE.search(q)
+    return m.group(1) if m else ""
+
+
 def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
     """The analysis of a (normalised) question; `tokens` are its words as the index cuts them."""
     doc_nos = tuple(dict.fromkeys(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(q)))
@@ -232,4 +265,10 @@ def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
     return Question(text=q, asks=asked(q), years=years(q), doc_nos=doc_nos, titles=titles,
                     aliases=doc_aliases(q), units=units(q, tokens), articles=arts,
                     parts=split_parts(q), focus=focus(q, tokens), levels=levels(q),
-                    quoted=tuple(m.group(1) for m in _QUOTED.finditer(q)))
+                    quoted=tuple(m.group(1) for m in _QUOTED.finditer(q)),
+                    interrogative=bool(_ASK_WORD.search(q) or re.search(r"[吗呢？?]", q)),
+                    chapters=tuple(cn_to_int(m.group(1)) for m in _CHAPTER.finditer(q)),
+                    parts_no=tuple(cn_to_int(m.group(1)) for m in _PART_NO.finditer(q)),
+                    plain_titles=tuple(m.group(1)
+                                       for m in _PLAIN_TITLE.finditer(_TITLE.sub("", q))),
+                    measure=measure(q))
