@@ -104,6 +104,18 @@ def question_terms(searcher, question: str) -> dict[str, float]:
     return terms
 
 
+def _constraint_terms(terms: dict[str, float], q: Question) -> list[str]:
+    """Question words that only say which document is meant: units, years, names."""
+    names = [*q.units, *(str(y) for y in q.years), *(n for n, _ in q.aliases), *q.titles,
+             *q.plain_titles]
+    return [t for t in terms if any(t in n for n in names)]
+
+
+def _named_in_header(doc: Document, fixed: list[str]) -> list[str]:
+    head = doc.title + doc.text[:_HEADER_CHARS]
+    return [t for t in fixed if t in head]
+
+
 def _wanted(kind: str, asks: str) -> float:
     """A small bonus for the unit shape the question asks for."""
     if asks == "list":
@@ -118,6 +130,7 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
     """Scored answer units of the hits, best first (one entry per span)."""
     out: dict[tuple[str, int, int], Candidate] = {}
     asks = q.asks if q else "fact"
+    fixed = _constraint_terms(terms, q) if q else []
     for hit in hits:
         c = hit.chunk
         doc = searcher.docs[c.doc_id]
@@ -127,10 +140,14 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
                 continue
             if u.kind in ("sentence", "item") and not _QUOTABLE.search(text):
                 continue
-            # The document's title and header count for every unit of it alike: they name
-            # the unit and year a question sets, which a table row never repeats.
+            # The unit and year a question sets count as covered when the document's title
+            # or header names them: a table row or a sentence never repeats them.
+            # A table row never repeats its table's title: the document's title and header
+            # count for it whole.
+            head = (doc.title + " " + doc.text[:_HEADER_CHARS] if u.kind == "row"
+                    else " ".join(_named_in_header(doc, fixed)))
             seen = (text + "".join(doc.text[a:b] for a, b in u.context) + " " + c.section_label
-                    + " " + doc.title + " " + doc.text[:_HEADER_CHARS])
+                    + " " + head)
             cov = coverage(terms, seen)
             matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)

@@ -45,7 +45,6 @@ DOC_ALIASES: dict[str, tuple[str, ...]] = {
     "党章": ("中国共产党章程",),
     "宪法": ("宪法",),
     "政府工作报告": ("政府工作报告",),
-    "准则": ("准则",),
 }
 _CONGRESS = re.compile(r"(十[一二三四五六七八九]|二十[一二三]?|[一二三四五六七八九])大报告")
 # "XX法" naming a law: 公务员法, 监察法 (not 办法/方法/做法/依法 …, which are ordinary words).
