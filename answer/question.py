@@ -55,6 +55,10 @@ _NOT_LAW = re.compile(r"(?:办|方|做|想|说|看|用|写|依|合|违|非|守|�
 _TWO_PART = re.compile(r"(?P<a>[^，。？?]{2,40}?)(?:和|与|以及|及|、)(?P<b>[^，。？?]{2,40}?)"
                        r"(?P<rest>(?:分别|各自|各|的区别|有何不同|有什么不同|有什么区别)"
                        r"[^。？?]*)")
+# 「A和B每年参加培训，分别不少于多少学时」: the pair, then a clause, then 分别/各.
+_PAIR_THEN_EACH = re.compile(r"^(?P<pre>.*?)(?P<a>[^，。？和与]{2,20})(?:和|与|以及)"
+                             r"(?P<b>[^，。？和与]{2,20})(?P<mid>[^。？]*?)(?:分别|各自|各)"
+                             r"(?P<rest>[^。？]*[。？]?)$")
 _YEAR_PAIR = re.compile(r"(?P<a>(?:19|20)\d{2})\s*年(?:度)?\s*(?:和|与|及|、|以及|比)\s*"
                         r"(?P<b>(?:19|20)\d{2})\s*年(?P<du>度)?")
 _COMPARE = re.compile(r"^(?:比较|对比)(?P<a>[^，。和与]{2,30})(?:和|与)(?P<b>[^，。]{2,30}?)"
@@ -184,6 +188,9 @@ def split_parts(q: str) -> tuple[str, ...]:
     Handles 「A和B分别…」, 「比较A和B的…」, and two years or two units joined by 和/与
     (「2023年和2024年…各是多少」).
     """
+    asks = [c.strip() for c in re.split(r"[？?]", q) if c.strip()]
+    if len(asks) >= 2 and all(_ASK_WORD.search(c) or "吗" in c for c in asks[:2]):
+        return (asks[0] + "？", "？".join(asks[1:]) + "？")
     m = _YEAR_PAIR.search(q)
     if m:
         def one(y: str) -> str:
@@ -201,6 +208,10 @@ def split_parts(q: str) -> tuple[str, ...]:
         a, b = m.group("a").strip(), m.group("b").strip()
         if len(a) >= 2 and len(b) >= 2:
             return (f"{head}{a}{rest}", f"{head}{b}{rest}")
+    m = _PAIR_THEN_EACH.match(q)
+    if m:
+        rest = m.group("mid") + m.group("rest")
+        return (f"{m.group('pre')}{m.group('a')}{rest}", f"{m.group('pre')}{m.group('b')}{rest}")
     return ()
 
 
