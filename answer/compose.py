@@ -273,17 +273,26 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
             return False
         if q.asks in ("number", "duration") and not (dated or pat.search(c.hit.chunk.text)):
             return False
-    if not all(lv in doc.text for lv in q.levels):
+    if not all(lv in doc.text or lv.replace("“", "").replace("”", "") in doc.text
+               for lv in q.levels):
+        return False
+    # A phrase the question quotes (“留用察看”) names what is asked: it must be there.
+    if not all(p in doc.text for p in q.quoted):
         return False
     return all(unit_pattern(u).search(doc.text) for u in q.units)
 
 
 def _measured(searcher, q: Question, c: Candidate) -> bool:
     """A 「多少人」 question is answered by a figure in persons (人/名/位), not in issues."""
-    if not q.measure or c.kind == "row":
-        return True  # a table states its unit once, in its header (单位：元)
+    if not q.measure:
+        return True
     doc = searcher.docs[c.hit.chunk.doc_id]
     seen = c.text + "".join(doc.text[a:b] for a, b in c.context)
+    if c.kind == "row":
+        # A table states its unit once, in its header (单位：万元); a figure in persons
+        # or days is not read off a money table.
+        money = "元" in seen or "万元" in doc.text[:_HEADER_CHARS] or "单位" in seen
+        return q.measure in ("元", "万元", "钱") or not money
     words = "|".join(map(re.escape, MEASURES.get(q.measure, (q.measure,))))
     figure = rf"[\d〇零一二两三四五六七八九十百千万亿]\s*(?:万|亿)?\s*(?:{words})"
     return bool(re.search(figure, seen))

@@ -48,8 +48,8 @@ DOC_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _CONGRESS = re.compile(r"(十[一二三四五六七八九]|二十[一二三]?|[一二三四五六七八九])大报告")
 # "XX法" naming a law: 公务员法, 监察法 (not 办法/方法/做法/依法 …, which are ordinary words).
-_LAW = re.compile(r"([\u4e00-\u9fff]{2,8}?法)(?=第|规定|中|里|对|关于|的|，|,|？|\?|有|是|怎|如何|"
-                  r"要求|明确|\s|$)")
+_LAW = re.compile(r"((?:(?![和与及的在对把被是、])[\u4e00-\u9fff]){2,8}?法)"
+                  r"(?=第|规定|中|里|对|关于|的|，|,|？|\?|有|是|怎|如何|要求|明确|\s|$)")
 _NOT_LAW = re.compile(r"(?:办|方|做|想|说|看|用|写|依|合|违|非|守|执|立|司|普|算|书|手|语|"
                       r"技|疗|兵|章|刑|民|商|税|文|句|佛|魔|戏|笔|作|家|国|政)法$")
 _TWO_PART = re.compile(r"(?P<a>[^，。？?]{2,40}?)(?:和|与|以及|及|、)(?P<b>[^，。？?]{2,40}?)"
@@ -143,12 +143,13 @@ def doc_aliases(q: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         name = m.group(1)
         # Keep the law's own name: drop a leading verb/preposition (根据公务员法 → 公务员法).
         name = re.sub(r"^(?:根据|按照|依照|依据|对照|关于|在|按|据)", "", name)
+        name = re.split(r"报告|章程|条例|规定|办法", name)[-1]
         if len(name) >= 3 and not _NOT_LAW.search(name) and not name.endswith("办法"):
             out.append((name, (name,)))
     return tuple(dict.fromkeys(out))
 
 
-_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,3}[区县]$")
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,4}[区县市]$")
 _UNIT_TOKEN = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:局|委|馆|院|厅|署|中心|办公室)$")
 # Words that end like a unit but name none (every organ has them).
 _GENERIC_UNITS = frozenset({"机关党委", "党委", "工委", "纪委", "委员会", "中心", "办公室",
@@ -156,7 +157,8 @@ _GENERIC_UNITS = frozenset({"机关党委", "党委", "工委", "纪委", "委�
                             "党支部委员会", "居委", "村委", "本局", "该局", "各局",
                             "开发区", "自治区", "示范区", "功能区", "新城区", "老城区", "风景区",
                             "试验区", "保护区", "各区县", "市辖区", "中心城区", "机关工委",
-                            "关工委", "市级机关工委"})
+                            "关工委", "市级机关工委", "城市", "全市", "本市", "该市", "各市",
+                            "超市", "股市", "县级市", "地级市", "直辖市", "省会城市"})
 
 
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -217,7 +219,8 @@ def split_parts(q: str) -> tuple[str, ...]:
 
 _ASK_WORD = re.compile(r"是多少|有多少|多少|几[个名人次项条天年月届期点类种级支部段家处回分]?|"
                        r"什么|哪|怎么|怎样|如何|是否|谁|多长|多久|多大|多高")
-_LEVEL = re.compile(r"[一二三四五六七八九十\d]+(?:星级|星|级|档|等次|等|类)|“[^”]{1,6}”等次")
+_LEVEL = re.compile(r"[一二三四五六七八九十\dA-Z]+(?:星级|星|级|档|等次|等|类)"
+                    r"|“[^”]{1,6}”(?:等次|级|类)")
 
 
 def focus(q: str, tokens: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,0 +1,82 @@
+"""Question analysis and answer units: small pure functions, tested on their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.question import analyze, asked, doc_aliases, split_parts, units, year_pattern
+from answer.units import has_figure, is_table_row, units_in
+from tests.conftest import MEASURE
+
+
+@pytest.mark.parametrize(("q", "kind"), [
+    ("党务干部每年参加集中培训不少于多少学时", "number"),
+    ("新任党支部书记多长时间内要参加岗前培训", "duration"),
+    ("讲话讲了哪几点意见", "list"),
+    ("《新风》第5期有哪些典型案例", "list"),
+    ("这项工作由谁负责", "who"),
+    ("本办法什么时候起施行", "when"),
+    ("处长可以兼任支部书记吗", "yesno"),
+    ("述职评议考核结果分为几个等次", "number"),
+])
+def test_what_is_asked(q, kind):
+    assert asked(q) == kind
+
+
+def test_years_in_both_numeral_forms():
+    assert analyze("2024年和二〇二三年的标准").years == (2024, 2023)
+    pat = year_pattern(2024)
+    assert pat.search("二〇二四年") and pat.search("二○二四年") and pat.search("2024年")
+    assert not pat.search("2023年")
+
+
+def test_documents_named_in_plain_words():
+    names = dict(doc_aliases("党章规定预备期多长，二十大报告和公务员法怎么说"))
+    assert names["党章"] == ("中国共产党章程",)
+    assert names["二十大报告"] == ("第二十次全国代表大会", "报告")
+    assert names["公务员法"] == ("公务员法",)
+    # ordinary words ending in 法 name no law
+    assert doc_aliases("有什么好办法和做法") == ()
+
+
+def test_units_come_from_words_not_phrases():
+    toks = ("示例市", "发改委", "讲堂", "党支部", "召开", "支部委员会")
+    assert units("示例市发改委的讲堂办了多少期", toks) == ("示例市", "发改委")
+    assert units("党支部多久召开一次支部委员会会议", ("党支部", "召开", "支部委员会")) == ()
+    assert units("四川省公共数据资源登记办法") == ("四川省",)
+    assert units("港澳居民子女在广州就读") == ()
+
+
+@pytest.mark.parametrize(("q", "parts"), [
+    ("2023年和2024年的党费收缴总额分别是多少",
+     ("2023年的党费收缴总额分别是多少", "2024年的党费收缴总额分别是多少")),
+    ("预备期和留党察看期分别是多长时间", ("预备期是多长时间", "留党察看期是多长时间")),
+    ("青年理论学习小组每组多少人合适？组长任期是几年？",
+     ("青年理论学习小组每组多少人合适？", "组长任期是几年？")),
+    ("党员每月交纳党费的比例是多少", ()),
+])
+def test_two_part_questions_split(q, parts):
+    assert split_parts(q) == parts
+
+
+def test_answer_units_keep_rules_whole():
+    text = MEASURE
+    start = text.index("第五条")
+    end = text.index("第三章")
+    got = {text[u.start:u.end]: u.kind for u in units_in(text, start, end)}
+    items = next(t for t, k in got.items() if k == "items")
+    assert items.startswith("第五条") and items.endswith("（三）实践锻炼。")
+    assert got["（二）网络学习；"] == "item"
+    sentence = ("机关党员人数在50人以下的，至少配备1名；50人至200人的，不少于2名；"
+                "200人以上的，不少于3名。")
+    whole = [u for u in units_in(sentence, 0, len(sentence)) if u.kind == "sentence"]
+    assert [(u.start, u.end) for u in whole] == [(0, len(sentence))]  # the ；-group is one unit
+
+
+def test_table_rows_and_figures():
+    assert is_table_row("|一般公共服务支出|2,106.66|")
+    assert is_table_row("一、一般公共预算财政拨款收入2,940.05一、一般公共服务支出2,106.66")
+    assert not is_table_row("第二部分 上海市普陀区财政局2024年度部门决算表")
+    assert not is_table_row("本年收入合计2946.25万元，其中财政拨款收入2940.05万元。")
+    assert has_figure("每人每季度不少于两次") and has_figure("交纳0.5%")
+    assert not has_figure("第二条 本办法适用于各级党支部")
