@@ -1,4 +1,11 @@
-"""The index, opened once per process and shared by every session (st.cache_resource)."""
+"""The index, opened once per process and shared by every session (st.cache_resource).
+
+The app follows the index: every page run reads the index's generation token
+(`index.lock.generation`, replaced by each write under the writer lock: a CLI ingest,
+an upload in another session, a repair) and reopens the index when it changed. A deleted
+index has no token and no docstore: the page shows the same message as the CLI. The
+embedding model is cached on its own, so a reload only rereads the index.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import streamlit as st
 
 from core.config import Config, load_config
 from core.errors import IndexNotFoundError, KBError
+from index.lock import generation
 
 
 def current_config() -> Config:
@@ -13,24 +21,42 @@ def current_config() -> Config:
     return load_config()
 
 
-@st.cache_resource(show_spinner="正在加载知识库索引……")
-def _load_searcher(key: str, _config: Config):
-    """Open the index and load the embedder, so the first question is answered fast.
+@st.cache_resource(show_spinner="正在加载向量模型……")
+def _load_embedder(key: str, _config: Config):
+    """The embedding model of a configuration (`key`: the model name), loaded once."""
+    from service.wiring import embedder_factory
 
-    `key` (the configuration's repr) identifies the index; the Config itself is not hashed.
+    embedder = embedder_factory(_config)()
+    embedder.embed_queries(["预热"])
+    return embedder
+
+
+# One entry: a reload (new generation) drops the previous index from memory.
+@st.cache_resource(show_spinner="正在加载知识库索引……", max_entries=1)
+def _load_searcher(key: str, token: str | None, _config: Config):
+    """Open the index as of generation `token`; `key` (the configuration's repr) names it.
+
+    The Config itself is not hashed.
     """
     from service.wiring import open_searcher
 
-    searcher = open_searcher(_config)
+    searcher = open_searcher(_config,
+                             make_embedder=lambda: _load_embedder(_config.embed_model, _config))
     if searcher.chunks:
-        searcher.embedder.embed_queries(["预热"])
+        searcher.embedder  # noqa: B018 - load the model now, so the first question is fast
     return searcher
 
 
 def get_searcher(config: Config | None = None):
-    """The cached searcher of `config` (default: the environment's); raises KBError."""
+    """The searcher of `config` (default: the environment's) as of the index's current
+    generation; raises KBError."""
     config = config or current_config()
-    return _load_searcher(repr(config), config)
+    return _load_searcher(repr(config), generation(config.index_dir), config)
+
+
+def cached_embedder(config: Config):
+    """The app's embedding model, shared with uploads (loaded once per process)."""
+    return _load_embedder(config.embed_model, config)
 
 
 def cached_searcher_or_none(config: Config):
@@ -42,7 +68,7 @@ def cached_searcher_or_none(config: Config):
 
 
 def reset_searcher() -> None:
-    """Forget the loaded index so the next page run sees newly ingested documents."""
+    """Forget the loaded index (the generation token makes this rarely necessary)."""
     _load_searcher.clear()
 
 

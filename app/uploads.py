@@ -1,17 +1,22 @@
-"""Upload handling of the 入库 page: type and size checks, saving, readable skip reasons."""
+"""Upload handling of the 入库 page: type and size checks, readable skip reasons.
+
+Where and how uploads are kept is `service.uploads` (content-addressed, outside the index).
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from core.config import Config
+from ingest.files import printable
 from ingest.loaders import supported_suffixes
+from service.uploads import safe_name, save_upload
+
+__all__ = ["ALLOWED_SUFFIXES", "md_text", "reason_zh", "rejection", "safe_name",
+           "save_upload", "shown_name", "upload_dir"]
 
 # Derived from the loader registry: a new loader is accepted here without edits.
 ALLOWED_SUFFIXES = supported_suffixes()
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 # Chinese wording for the ingest pipeline's (English) skip reasons, matched by prefix.
 _REASONS_ZH = (
@@ -35,8 +40,18 @@ _REASONS_ZH = (
 
 
 def upload_dir(config: Config) -> Path:
-    """Where uploaded files are kept: `<index_dir>/uploads/`."""
-    return config.index_dir / "uploads"
+    """Where uploaded files are kept (KB_UPLOADS; default beside the index directory)."""
+    return config.uploads
+
+
+def shown_name(name: str) -> str:
+    """A file name as the page shows it: one line, no control characters."""
+    return printable(name)
+
+
+def md_text(text: str) -> str:
+    """Text placed in st.markdown literally (a name like `*通知*` is not emphasis)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
 
 
 def rejection(name: str, size: int, max_mb: int) -> str | None:
@@ -50,20 +65,6 @@ def rejection(name: str, size: int, max_mb: int) -> str | None:
     if size == 0:
         return "空文件"
     return None
-
-
-def safe_name(name: str) -> str:
-    """A file name that stays inside the upload folder (keeps Chinese characters)."""
-    base = _UNSAFE.sub("_", Path(name.replace("\\", "/")).name).strip().lstrip(".")
-    return base or "upload"
-
-
-def save_upload(name: str, data: bytes, dest: Path) -> Path:
-    """Write an uploaded file into `dest` (replacing a file of the same name)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / safe_name(name)
-    path.write_bytes(data)
-    return path
 
 
 def reason_zh(reason: str) -> str:

@@ -1,4 +1,4 @@
-"""The `kb` command line: ingest, search, ask, eval, bench.
+"""The `kb` command line: ingest, search, ask, doctor, eval, bench.
 
 Heavy modules are imported inside the commands so that `kb search` starts fast.
 Domain errors become one clean line on stderr and exit status 2.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,13 @@ def _zh_argparse(message: str) -> str:
     return message
 
 
+def printable(text: str) -> str:
+    """A name or message made safe for one terminal line (ingest.files.printable)."""
+    from ingest.files import printable as shown
+
+    return shown(text)
+
+
 _INDEX_HELP = f"索引目录（默认：环境变量 KB_INDEX，或 {DEFAULT_INDEX_DIR}）"
 _TYPES = "、".join(f"{c}（{label}）" for c, label in DOC_TYPE_LABELS.items())
 _TYPES_HELP = f"文档类型，可重复，代码或中文名均可：{_TYPES}"
@@ -88,8 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
                        description="导入文件或文件夹（递归）")
     p.add_argument("paths", nargs="+", type=Path, metavar="路径")
     p.add_argument("--index", help=_INDEX_HELP)
-    p.add_argument("--rebuild", action="store_true", help="清空索引后重建")
+    p.add_argument("--rebuild", action="store_true",
+                   help="清空索引后重建（上传文件夹中的文件保留，并一并重新入库）")
     p.add_argument("--no-progress", action="store_true", help="不显示进度条")
+    p.add_argument("--no-wait", action="store_true",
+                   help="另一个进程正在写入该索引时立即退出，而不是等待")
+    p.add_argument("--follow-links", action="store_true",
+                   help="跟随指向文件夹之外的符号链接（默认不跟随，并逐个报出）")
+
+    p = sub.add_parser("doctor", help="检查索引是否完好；--repair 修复能修复的部分",
+                       description="检查索引：文档库完整性、向量库、BM25 与文档库是否一致、"
+                                   "建库模型与切分参数；--repair 按文档库重建 BM25、按段落重新"
+                                   "向量化，文档库损坏时按原文件重建")
+    p.add_argument("--index", help=_INDEX_HELP)
+    p.add_argument("--repair", action="store_true", help="修复发现的问题")
+    p.add_argument("--no-wait", action="store_true",
+                   help="另一个进程正在写入该索引时立即退出，而不是等待")
 
     p = sub.add_parser("search", help="检索；问句为 - 时从标准输入逐行读取",
                        description="检索知识库；问句为 - 时从标准输入逐行读取，"
@@ -127,7 +149,8 @@ def check_args(args: argparse.Namespace) -> None:
     from core.models import DocType
 
     if args.cmd == "ingest":
-        missing = [str(p) for p in args.paths if not p.exists()]
+        # A broken link exists as a name: the ingest reports it with its precise reason.
+        missing = [printable(str(p)) for p in args.paths if not os.path.lexists(p)]
         if missing:
             raise KBError(f"路径不存在：{'、'.join(missing)}")
     if args.cmd in ("search", "ask"):
@@ -148,8 +171,10 @@ def check_args(args: argparse.Namespace) -> None:
 def _filters(args: argparse.Namespace):
     from core.models import Filters
 
+    # Sources are stored as absolute paths: a folder typed relative to here is made so.
+    source = os.path.abspath(args.source) if args.source else None
     return Filters(doc_types=tuple(args.doc_type), year_from=args.year_from,
-                   year_to=args.year_to, issuer=args.issuer, source_prefix=args.source)
+                   year_to=args.year_to, issuer=args.issuer, source_prefix=source)
 
 
 def hit_json(hit) -> dict:
@@ -171,7 +196,7 @@ def highlight(text: str, terms: Sequence[str], on: bool) -> str:
     return pat.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text)
 
 
-def _print_hits(hits, color: bool) -> None:
+def _print_hits(hits, color: bool, labels: dict[str, str]) -> None:
     if not hits:
         print("未找到相关内容。")
         return
@@ -180,19 +205,26 @@ def _print_hits(hits, color: bool) -> None:
         where = " · ".join(x for x in (
             DOC_TYPE_LABELS.get(c.doc_type, c.doc_type), c.section_label,
             f"第{c.pages[0]}页" if c.pages else "") if x)
-        print(f"{h.rank}. 《{c.title}》 {where}  [{h.score:.4f}]")
-        print(f"   {c.source}  [{c.start}:{c.end}]")
+        print(f"{h.rank}. 《{printable(c.title)}》 {where}  [{h.score:.4f}]")
+        print(f"   {labels.get(c.doc_id) or printable(c.source)}  [{c.start}:{c.end}]")
         body = c.text if len(c.text) <= 300 else c.text[:300] + "……"
         print("   " + highlight(body, h.matched_terms, color).replace("\n", "\n   "))
         print()
 
 
+def _say(message: str) -> None:
+    print(f"kb: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args, config) -> int:
     from service.wiring import run_ingest
 
-    r = run_ingest(config, args.paths, rebuild=args.rebuild, progress=not args.no_progress)
+    r = run_ingest(config, args.paths, rebuild=args.rebuild, progress=not args.no_progress,
+                   wait=not args.no_wait, on_wait=_say, follow_links=args.follow_links)
     for path, reason in r.skipped:
-        print(f"跳过 {path}: {reason}", file=sys.stderr)
+        # Names are printed escaped: a newline or a terminal escape in a file name must
+        # not forge a second line or clear the screen.
+        print(f"跳过 {printable(path)}: {printable(reason)}", file=sys.stderr)
     print(f"入库完成：新增 {len(r.added)}，更新 {len(r.updated)}，未变 {r.unchanged}，"
           f"删除 {len(r.removed)}，跳过 {len(r.skipped)}，新切分 {r.chunks} 段，"
           f"用时 {r.seconds:.1f} 秒（向量化 {r.embed_seconds:.1f} 秒）；索引：{config.index_dir}")
@@ -215,8 +247,47 @@ def cmd_search(args, config) -> int:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-        _print_hits(hits, color)
+        _print_hits(hits, color, searcher.store.docstore.labels())
     return 0
+
+
+def cmd_doctor(args, config) -> int:
+    from dataclasses import asdict
+
+    from index.doctor import examine
+    from ingest.chunking import ChunkSettings
+
+    settings = asdict(ChunkSettings())
+    up = examine(config, settings)
+    print(f"检查索引 {config.index_dir}：文档 {up.docs} 篇，段落 {up.chunks} 个，"
+          f"向量 {up.vectors} 个")
+    for note in up.notes:
+        print(f"  提示：{note}")
+    for f in up.faults:
+        print(f"  问题（{f.part}）：{f.message}")
+    if up.healthy:
+        print("索引正常。")
+        return 0
+    if not args.repair:
+        fixable = [f for f in up.faults if f.repair]
+        if fixable:
+            print(f"发现 {len(up.faults)} 处问题；运行 `kb doctor --repair --index "
+                  f"{config.index_dir}` 修复")
+        else:
+            print(f"发现 {len(up.faults)} 处问题，需要按上面的说明处理")
+        return 1
+    from service.repair import repair
+
+    for line in repair(config, wait=not args.no_wait, on_wait=_say):
+        print(f"  已修复：{line}")
+    after = examine(config, settings)
+    for f in after.faults:
+        print(f"  仍有问题（{f.part}）：{f.message}")
+    if after.healthy:
+        print(f"修复完成，索引正常：文档 {after.docs} 篇，段落 {after.chunks} 个，"
+              f"向量 {after.vectors} 个。")
+        return 0
+    return 1
 
 
 def cmd_ask(args, config) -> int:
@@ -237,19 +308,25 @@ def cmd_bench(args, config) -> int:
     return run_bench_cli(args, config)
 
 
-COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval,
-            "bench": cmd_bench}
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask,
+            "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kb` console script."""
     args = build_parser().parse_args(argv)
+    config = None
     try:
         check_args(args)
         config = load_config(index_dir=getattr(args, "index", None))
         return COMMANDS[args.cmd](args, config)
     except KBError as exc:
-        print(f"kb: 错误: {exc}", file=sys.stderr)
+        print(f"kb: 错误: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # damage met after the checks at open
+        index = config.index_dir if config is not None else DEFAULT_INDEX_DIR
+        print(f"kb: 错误: 索引文件损坏（{' '.join(str(exc).split())}）；运行 "
+              f"`kb doctor --repair --index {index}` 修复", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kb: 已中断", file=sys.stderr)

@@ -28,6 +28,34 @@ class ChromaConfig:
     collection: str = DEFAULT_COLLECTION
 
 
+# libxml2 (under BeautifulSoup and the depth check) never nests deeper than this.
+HTML_DEPTH_CAP = 2000
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Bounds on the work one file may cause; a file over a bound is skipped and named.
+
+    The defaults leave wide room over the real documents in ../shared/realdocs and
+    corpus/ (measured: at most 25 PDF pages, HTML nesting 15, zip containers unpacking
+    to 4 MB at ratios up to 20) and refuse the hostile files of tools/hostile_files.py
+    in well under a second each.
+    """
+
+    max_file_mb: int = 50  # bytes on disk
+    max_unzipped_mb: int = 500  # .docx (any zip container): declared unpacked size
+    max_zip_ratio: int = 100  # unpacked / packed, checked once unpacked exceeds 10 MB
+    max_pages: int = 2000  # PDF pages
+    max_html_depth: int = 500  # element nesting; parsing time grows with its square
+    max_doc_chars: int = 2_000_000  # characters of text (embedding time grows with it)
+    file_seconds: float = 120.0  # reading, normalising and chunking one file; 0 = no limit
+    file_memory_mb: int = 1024  # address space of the worker that reads files; 0 = no limit
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings for one knowledge base index."""
@@ -38,6 +66,54 @@ class Config:
     user_dicts: tuple[Path, ...] = ()
     max_upload_mb: int = 20
     answerer: str = DEFAULT_ANSWERER
+    # Uploaded files live outside the index directory, so `--rebuild` (which empties
+    # the index) and deleting the index never delete the only copy of a document.
+    uploads_dir: Path | None = None
+    limits: IngestLimits = field(default_factory=IngestLimits)
+
+    @property
+    def uploads(self) -> Path:
+        """Where the app keeps uploaded files (KB_UPLOADS; default `<index>-uploads`)."""
+        if self.uploads_dir is not None:
+            return self.uploads_dir
+        return default_uploads_dir(self.index_dir)
+
+
+def default_uploads_dir(index_dir: Path) -> Path:
+    """`.kb/index` -> `.kb/index-uploads`: a sibling, one per index."""
+    absolute = Path(os.path.abspath(index_dir))
+    return absolute.with_name(absolute.name + "-uploads")
+
+
+_LIMIT_ENV = {  # env var -> (IngestLimits field, type, minimum)
+    "KB_MAX_FILE_MB": ("max_file_mb", int, 1),
+    "KB_MAX_UNZIPPED_MB": ("max_unzipped_mb", int, 1),
+    "KB_MAX_ZIP_RATIO": ("max_zip_ratio", int, 2),
+    "KB_MAX_PAGES": ("max_pages", int, 1),
+    "KB_MAX_HTML_DEPTH": ("max_html_depth", int, 10),
+    "KB_MAX_DOC_CHARS": ("max_doc_chars", int, 1000),
+    "KB_FILE_SECONDS": ("file_seconds", float, 0),
+    "KB_FILE_MEMORY_MB": ("file_memory_mb", int, 0),
+}
+
+
+def _limits(env: Mapping[str, str]) -> IngestLimits:
+    values: dict[str, int | float] = {}
+    for var, (name, kind, minimum) in _LIMIT_ENV.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigError(f"{var} 应为数字，实际为 {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{var} 不能小于 {minimum}，实际为 {raw!r}")
+        values[name] = value
+    limits = IngestLimits(**values)  # type: ignore[arg-type]
+    if limits.max_html_depth > HTML_DEPTH_CAP:
+        raise ConfigError(f"KB_MAX_HTML_DEPTH 不能大于 {HTML_DEPTH_CAP}")
+    return limits
 
 
 def load_config(
@@ -51,6 +127,9 @@ def load_config(
     KB_USER_DICT     extra jieba user dictionaries, separated by os.pathsep
     KB_MAX_UPLOAD_MB upload size limit of the app (default 20)
     KB_ANSWERER      the answer step (default "extractive", the only one today)
+    KB_UPLOADS       folder of uploaded files (default: `<index dir>-uploads`, beside it)
+    KB_MAX_FILE_MB, KB_MAX_UNZIPPED_MB, KB_MAX_ZIP_RATIO, KB_MAX_PAGES, KB_MAX_HTML_DEPTH,
+    KB_MAX_DOC_CHARS, KB_FILE_SECONDS, KB_FILE_MEMORY_MB   per-file bounds (IngestLimits)
     """
     env = os.environ if env is None else env
     idx = Path(index_dir or env.get("KB_INDEX") or DEFAULT_INDEX_DIR)
@@ -78,4 +157,6 @@ def load_config(
         user_dicts=dicts,
         max_upload_mb=max_mb,
         answerer=env.get("KB_ANSWERER") or DEFAULT_ANSWERER,
+        uploads_dir=Path(os.path.abspath(env["KB_UPLOADS"])) if env.get("KB_UPLOADS") else None,
+        limits=_limits(env),
     )

@@ -47,3 +47,14 @@ def require(module: str, *, feature: str, install: str):
         return importlib.import_module(module)
     except ImportError:
         raise MissingDependencyError(feature, install) from None
+
+
+class IndexBusyError(KBError):
+    """Another process holds the index's writer lock and the caller chose not to wait."""
+
+
+class StoreDamagedError(KBError):
+    """A part of the index is missing, damaged or belongs to another index.
+
+    The message is one Chinese line naming the fault and the command that repairs it.
+    """

@@ -8,10 +8,13 @@ transaction, which is what makes a killed ingest recoverable.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import quote
 
 from core.models import Chunk, DocMeta, Document, section_label, section_path
 
@@ -45,18 +48,70 @@ CREATE TABLE IF NOT EXISTS chunk_tokens (
 """
 
 
-class DocStore:
-    """SQLite-backed store of documents, chunk spans and index settings."""
+# Columns added after schema 1 (ALTER TABLE on open by a writer); readers of an older
+# docstore see their defaults.
+_ADDED_COLUMNS = {"label": "TEXT NOT NULL DEFAULT ''"}
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(_SCHEMA)
+
+class DocStore:
+    """SQLite-backed store of documents, chunk spans and index settings.
+
+    A writer creates the schema and uses WAL (readers keep reading while it commits);
+    `readonly=True` opens without writing anything, so a read-only index can be searched.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        if readonly:
+            self._db = _connect_readonly(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.executescript(_SCHEMA)
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
+            with self._db:
+                for col, decl in _ADDED_COLUMNS.items():
+                    if col not in have:
+                        self._db.execute(f"ALTER TABLE documents ADD COLUMN {col} {decl}")
+        self._columns = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same committed state.
+
+        A writer may commit a document between two queries of a snapshot (documents,
+        then chunks); inside one transaction the reader sees neither half of it.
+        """
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file, so that a copy or a read-only open sees all."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # checks -------------------------------------------------------------
+    def quick_check(self) -> str:
+        """SQLite's page-level integrity check: "ok" or the first problem found."""
+        rows = self._db.execute("PRAGMA quick_check(1)").fetchall()
+        return str(rows[0][0]) if rows else "ok"
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) stored."""
+        docs = self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
 
     # settings -----------------------------------------------------------
     def get_setting(self, key: str) -> str | None:
@@ -76,15 +131,29 @@ class DocStore:
         """doc_id -> source path as ingested."""
         return dict(self._db.execute("SELECT doc_id, source FROM documents"))
 
-    def put(self, doc: Document, chunks: Sequence[Chunk]) -> None:
+    def labels(self) -> dict[str, str]:
+        """doc_id -> the name a document is shown by (path in its folder, upload name)."""
+        if "label" not in self._columns:
+            return {}
+        return {d: lab for d, lab in self._db.execute("SELECT doc_id, label FROM documents")
+                if lab}
+
+    def set_source(self, doc_id: str, source: str, label: str) -> None:
+        """Record where an unchanged document now is (a relative source made absolute)."""
+        with self._db:
+            self._db.execute("UPDATE documents SET source=?, label=? WHERE doc_id=?",
+                             (source, label, doc_id))
+
+    def put(self, doc: Document, chunks: Sequence[Chunk], label: str = "") -> None:
         """Replace a document and all its chunks atomically."""
         with self._db:
             self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
             self._db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents (doc_id, source, content_hash, text, meta, page_starts,"
+                " label) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (doc.doc_id, doc.source, doc.content_hash, doc.text,
                  json.dumps(asdict(doc.meta), ensure_ascii=False),
-                 json.dumps(list(doc.page_starts))),
+                 json.dumps(list(doc.page_starts)), label),
             )
             self._db.executemany(
                 'INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -101,6 +170,10 @@ class DocStore:
         """Force the next ingest to redo this document (its vectors went missing)."""
         with self._db:
             self._db.execute("UPDATE documents SET content_hash='' WHERE doc_id=?", (doc_id,))
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id, in the order of `chunks()` (the rows of a BM25 index)."""
+        return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks ORDER BY doc_id, ord")]
 
     def chunk_ids_by_doc(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -148,6 +221,20 @@ class DocStore:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO chunk_tokens VALUES (?, ?, ?)",
                                  [(cid, dict_fp, "\n".join(t)) for cid, t in rows.items()])
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open without writing: mode=ro, or immutable when not even the WAL index can be made.
+
+    A WAL database needs its -shm file; in a read-only directory SQLite cannot create it,
+    and `immutable=1` (nobody can write there either) reads the database file as it is.
+    """
+    uri = f"file:{quote(os.path.abspath(path))}"
+    writable_dir = os.access(path.parent, os.W_OK)
+    db = sqlite3.connect(f"{uri}?mode=ro" if writable_dir else f"{uri}?immutable=1",
+                         uri=True, check_same_thread=False)
+    db.execute("PRAGMA query_only = ON")
+    return db
 
 
 def _doc_from_row(row: tuple) -> Document:

@@ -5,6 +5,13 @@ Layout of an index directory:
     chroma/           embedded Chroma (unless a Chroma server is configured): one vector
                       per passage (index.passages), several per long chunk
     bm25/             bm25s index + the chunk ids it covers
+    ingested.json     the folders and files named to ingests (what a repair re-reads)
+    writer.lock       the writer lock (index.lock); generation: the change counter
+
+Opened for reading (the default) nothing is created or written, except a rebuilt BM25
+index saved when the writer lock happens to be free; faults found on opening raise
+StoreDamagedError with the repairing command. Opened with `create=True` (writers, who
+hold the lock) the stores are created as needed.
 
 Consistency after a killed ingest: a document is written to Chroma first and
 to the docstore last, in one transaction. `reconcile()` drops vectors the
@@ -16,21 +23,46 @@ rebuilt whenever it differs from the docstore.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.config import Config
-from core.errors import IndexMismatchError, IndexNotFoundError
+from core.errors import IndexMismatchError, IndexNotFoundError, StoreDamagedError
 from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, recorded_name
+from index.lock import GENERATION_NAME, LOCK_NAME, try_writer_lock
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
+
+DOCSTORE_NAME = "docstore.sqlite"
+INGESTED_NAME = "ingested.json"
+# What a rebuild deletes: the stores and their temporary files, nothing else.
+STORE_ENTRIES = frozenset({DOCSTORE_NAME, f"{DOCSTORE_NAME}-wal", f"{DOCSTORE_NAME}-shm",
+                           f"{DOCSTORE_NAME}-journal", "chroma", "bm25", "bm25.tmp",
+                           "bm25.old", INGESTED_NAME})
+
+
+def repair_hint(index_dir: Path) -> str:
+    """The command that repairs an index, as printed in fault messages."""
+    return f"运行 `kb doctor --repair --index {index_dir}` 修复"
+
+
+def damaged(index_dir: Path, what: str) -> StoreDamagedError:
+    """One line: which index, what is wrong, and the command that repairs it."""
+    return StoreDamagedError(f"索引 {index_dir} 损坏：{what}；{repair_hint(index_dir)}")
+
+
+def _db_reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:120] or type(exc).__name__
 
 
 def index_text(chunk: Chunk) -> str:
@@ -54,19 +86,28 @@ class Snapshot:
 class IndexStore:
     """Open (or create) the index at `config.index_dir`."""
 
-    def __init__(self, config: Config, *, create: bool = False) -> None:
+    def __init__(self, config: Config, *, create: bool = False,
+                 vectors: bool = True) -> None:
         self.config = config
+        self.writable = create
         root = config.index_dir
-        db = root / "docstore.sqlite"
+        db = root / DOCSTORE_NAME
         if not create and not db.is_file():
             raise IndexNotFoundError(
                 f"索引不存在：{root}（缺少 {db}）；请先运行 `kb ingest 路径 --index {root}`，"
                 f"或用 KB_INDEX 指定已有的索引"
             )
-        self.docstore = DocStore(db)
         model = recorded_name(config.embed_model)
-        recorded = self.docstore.get_setting("embed_model")
+        try:
+            if not create and db.stat().st_size == 0:
+                raise damaged(root, f"文档库 {db.name} 是空文件")
+            self.docstore = DocStore(db, readonly=not create)
+            recorded = self.docstore.get_setting("embed_model")
+        except sqlite3.DatabaseError as exc:
+            raise damaged(root, f"文档库 {db.name} 无法读取（{_db_reason(exc)}）") from None
         if recorded is None:
+            if not create:
+                raise damaged(root, f"文档库 {db.name} 中没有建库记录（首次入库未完成？）")
             self.docstore.set_setting("embed_model", model)
             self.docstore.set_setting("schema", SCHEMA_VERSION)
         elif recorded != model:
@@ -74,8 +115,36 @@ class IndexStore:
                 f"索引 {root} 是用向量模型 {recorded!r} 建的，当前配置却是 {model!r}："
                 f"请把 KB_EMBED_MODEL 设为建库时的模型，或导入到新的索引目录"
             )
-        self.vectors = VectorIndex(config.chroma, root / "chroma", {"kb_embed_model": model})
         self.dict_fp = dictionary_fingerprint(config.user_dicts)
+        if vectors:
+            self.vectors = self.open_vectors()
+            if not create:
+                self._check_vectors()
+
+    def open_vectors(self) -> VectorIndex:
+        """The vector store; a reader's missing or damaged store raises StoreDamagedError."""
+        model = recorded_name(self.config.embed_model)
+        try:
+            return VectorIndex(self.config.chroma, self.config.index_dir / "chroma",
+                               {"kb_embed_model": model}, create=self.writable)
+        except StoreDamagedError as exc:
+            raise damaged(self.config.index_dir, str(exc)) from None
+
+    def _check_vectors(self) -> None:
+        """No silent fallback to BM25 only: too few vectors for the chunks is a fault."""
+        try:
+            _, n_chunks = self.docstore.counts()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.config.index_dir,
+                          f"文档库无法读取（{_db_reason(exc)}）") from None
+        try:
+            n_vectors = self.vectors.count()
+        except StoreDamagedError as exc:
+            raise damaged(self.config.index_dir, str(exc)) from None
+        # Each chunk has at least its whole-chunk vector (windows come on top).
+        if n_vectors < n_chunks:
+            raise damaged(self.config.index_dir,
+                          f"向量库缺少向量（段落 {n_chunks} 个，向量只有 {n_vectors} 个）")
 
     @property
     def bm25_path(self) -> Path:
@@ -95,14 +164,58 @@ class IndexStore:
                 f"请运行 `kb ingest 路径 --rebuild` 重建索引"
             )
 
-    # writes -------------------------------------------------------------
+    # writes (the caller holds the writer lock) ------------------------------
     def replace_document(self, doc: Document, chunks: Sequence[Chunk],
-                         passages: Sequence[Passage], vectors: np.ndarray) -> None:
+                         passages: Sequence[Passage], vectors: np.ndarray,
+                         label: str = "") -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
         self.vectors.delete_doc(doc.doc_id)
         if passages:
             self.vectors.add(passages, vectors)
-        self.docstore.put(doc, chunks)
+        self.docstore.put(doc, chunks, label)
+
+    def remove_under(self, folder: Path) -> list[str]:
+        """Remove every document whose source lies under `folder`; returns their sources."""
+        folder = Path(os.path.abspath(folder))
+        gone = []
+        for did, source in self.docstore.sources().items():
+            if Path(source).is_absolute() and Path(source).is_relative_to(folder):
+                self.remove_document(did)
+                gone.append(source)
+        return gone
+
+    def close(self) -> None:
+        self.docstore.close()
+
+    @staticmethod
+    def wipe(index_dir: Path) -> None:
+        """Delete the stores of an index (for --rebuild), keeping its lock and generation.
+
+        The lock file must survive: a writer waiting on it would otherwise get a lock on
+        a deleted file while a third process locks a new one.
+        """
+        if not index_dir.is_dir():
+            return
+        for entry in index_dir.iterdir():
+            if entry.name in (LOCK_NAME, GENERATION_NAME) or entry.name not in STORE_ENTRIES:
+                continue  # the lock, and anything that is not ours, stays
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def ingested_paths(self) -> list[Path]:
+        """Folders and files ever named to an ingest of this index (for a repair)."""
+        return read_ingested(self.config.index_dir)
+
+    def record_ingested(self, paths: Iterable[Path], *, replace: bool = False) -> None:
+        """Remember the absolute paths an ingest was given (a rebuild replaces the list)."""
+        old = [] if replace else [str(p) for p in self.ingested_paths()]
+        new = sorted(set(old) | {os.path.abspath(p) for p in paths})
+        path = self.config.index_dir / INGESTED_NAME
+        tmp = path.with_name(f".{INGESTED_NAME}.tmp")
+        tmp.write_text(json.dumps(new, ensure_ascii=False, indent=0), encoding="utf-8")
+        os.replace(tmp, path)
 
     def remove_document(self, doc_id: str) -> None:
         """Delete a document from the docstore first, then its vectors."""
@@ -125,19 +238,84 @@ class IndexStore:
 
     # reads --------------------------------------------------------------
     def snapshot(self, tokenize: Tokenizer, *, save_bm25: bool = True) -> Snapshot:
-        """Load documents and chunks; (re)build BM25 if it does not match them."""
-        docs = {d.doc_id: d for d in self.docstore.documents()}
-        chunks = self.docstore.chunks(docs)
+        """Load documents and chunks; (re)build BM25 if it does not match them.
+
+        Documents and chunks are read in one transaction, so a writer committing
+        meanwhile is seen entirely or not at all. A rebuilt BM25 index is saved only
+        under the writer lock, taken without waiting (a reader never blocks).
+        """
+        try:
+            with self.docstore.reading():
+                docs = {d.doc_id: d for d in self.docstore.documents()}
+                chunks = self.docstore.chunks(docs)
+                cached = self.docstore.tokens(self.dict_fp)
+        except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
+            raise damaged(self.config.index_dir,
+                          f"文档库内容无法读取（{_db_reason(exc)}）") from None
         ids = [c.chunk_id for c in chunks]
         bm25 = BM25Index.load(self.bm25_path)
-        if bm25 is None or bm25.fp != fingerprint(ids, self.dict_fp):
-            cached = self.docstore.tokens(self.dict_fp)
+        if bm25 is not None and not bm25_matches(bm25, ids, self.dict_fp):
+            bm25 = None  # stale, or copied from another index: rebuilt from the docstore
+        if bm25 is None:
             fresh = {c.chunk_id: tokenize(index_text(c)) for c in chunks
                      if c.chunk_id not in cached}
-            if fresh:
-                self.docstore.put_tokens(self.dict_fp, fresh)
             cached.update(fresh)
             bm25 = BM25Index.build(ids, [cached[i] for i in ids], self.dict_fp)
-            if save_bm25:
-                bm25.save(self.bm25_path)
+            lock = try_writer_lock(self.config.index_dir) if save_bm25 else None
+            if lock is not None:
+                try:
+                    with self._writing_docstore() as ds:
+                        if fresh:
+                            ds.put_tokens(self.dict_fp, fresh)
+                    bm25.save(self.bm25_path)
+                except OSError:
+                    pass  # a full disk costs a rebuild at the next open, not the search
+                finally:
+                    lock.release()
         return Snapshot(docs=docs, chunks=chunks, bm25=bm25)
+
+    def bm25_fits(self) -> bool:
+        """The saved BM25 index covers exactly the docstore's chunks (cheap: no tokenising)."""
+        bm25 = BM25Index.load(self.bm25_path)
+        return bm25 is not None and bm25_matches(bm25, self.docstore.chunk_ids(), self.dict_fp)
+
+    def _writing_docstore(self):
+        """The docstore to write to: this one, or a writing connection for a reader."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def opened():
+            if self.writable:
+                yield self.docstore
+                return
+            ds = DocStore(self.config.index_dir / DOCSTORE_NAME)
+            try:
+                yield ds
+            finally:
+                ds.close()
+
+        return opened()
+
+
+def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str) -> bool:
+    """The saved BM25 covers exactly these chunks, and its matrix has a row for each.
+
+    The fingerprint alone trusts ids.json; BM25 files copied from another index next to
+    this index's ids.json made every search fail with IndexError.
+    """
+    if bm25.fp != fingerprint(ids, dict_fp) or bm25.ids != ids:
+        return False
+    if not ids:
+        return True
+    # bm25s records how many documents its matrix was built from.
+    n_docs = getattr(bm25._r, "scores", {}).get("num_docs")  # noqa: SLF001
+    return n_docs == len(ids)
+
+
+def read_ingested(index_dir: Path) -> list[Path]:
+    """The paths recorded by `IndexStore.record_ingested` (empty when none or unreadable)."""
+    try:
+        data = json.loads((index_dir / INGESTED_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [Path(p) for p in data if isinstance(p, str)]

@@ -15,6 +15,10 @@ cold-start budget of `kb search`.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,13 +26,44 @@ from typing import Any
 import numpy as np
 
 from core.config import ChromaConfig
-from core.errors import IndexMismatchError, KBError
+from core.errors import IndexMismatchError, KBError, StoreDamagedError
 from index.passages import Passage
 
 _BATCH = 1000
+DB_FILE = "chroma.sqlite3"
 
 
-def _open_client(cfg: ChromaConfig, path: Path) -> Any:
+def _forget_cached_system(path: str) -> None:
+    """Drop chromadb's per-process client for `path` when its files are gone.
+
+    chromadb keeps one client per folder for the life of the process; after the folder
+    was deleted (a rebuild, or a user removing the index under the running app) that
+    client writes into deleted files and every later call fails. Private API, hence the
+    getattr: without it we fall back to chromadb's own behaviour.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", {})
+    system = systems.pop(path, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # a system over deleted files may fail to stop; it is dropped
+            pass
+
+
+def _readonly_copy(path: Path) -> Path:
+    """A private writable copy of a read-only Chroma folder (Chroma cannot open one)."""
+    tmp = Path(tempfile.mkdtemp(prefix="kb-readonly-chroma-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    dest = tmp / "chroma"
+    shutil.copytree(path, dest)
+    for p in [dest, *dest.rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
+    return dest
+
+
+def _open_client(cfg: ChromaConfig, path: Path, create: bool) -> Any:
     import chromadb
     from chromadb.config import Settings
 
@@ -41,22 +76,51 @@ def _open_client(cfg: ChromaConfig, path: Path) -> Any:
                 f"Chroma server at {cfg.host}:{cfg.port}: expected a running server, "
                 f"could not connect ({exc.__class__.__name__})"
             ) from None
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+    path = Path(os.path.abspath(path))
+    if not (path / DB_FILE).is_file():
+        _forget_cached_system(str(path))
+        if not create:
+            raise StoreDamagedError(f"向量库不存在（缺少 {path / DB_FILE}）")
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    elif not (os.access(path, os.W_OK) and os.access(path / DB_FILE, os.W_OK)):
+        path = _readonly_copy(path)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:  # chromadb wraps SQLite and HNSW errors in several types
+        raise StoreDamagedError(f"向量库无法打开（{_reason(exc)}）") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
 class VectorIndex:
-    """Passage vectors (index.passages) with the metadata needed for filtering (doc_id)."""
+    """Passage vectors (index.passages) with the metadata needed for filtering (doc_id).
 
-    def __init__(self, cfg: ChromaConfig, path: Path, signature: dict[str, str]) -> None:
-        self._client = _open_client(cfg, path)
+    `create=False` (readers) never creates anything: a missing or damaged store raises
+    StoreDamagedError instead of quietly becoming an empty one.
+    """
+
+    def __init__(self, cfg: ChromaConfig, path: Path, signature: dict[str, str], *,
+                 create: bool = True) -> None:
+        self._client = _open_client(cfg, path, create)
         meta = {"hnsw:space": "cosine", **signature}
-        collection = self._client.get_or_create_collection(
-            cfg.collection,
-            metadata=meta,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        try:
+            if create:
+                collection = self._client.get_or_create_collection(
+                    cfg.collection,
+                    metadata=meta,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            else:
+                collection = self._client.get_collection(cfg.collection,
+                                                         embedding_function=None)
+        except Exception as exc:  # NotFoundError, or SQLite damage under chromadb
+            raise StoreDamagedError(f"向量库中没有可用的集合 {cfg.collection!r}（{_reason(exc)}）"
+                                    ) from None
         found = collection.metadata or {}
         for key, want in signature.items():
             have = found.get(key)
@@ -120,7 +184,10 @@ class VectorIndex:
             offset += len(ids)
 
     def count(self) -> int:
-        return self._collection.count()
+        try:
+            return self._collection.count()
+        except Exception as exc:  # a damaged store fails on the first read
+            raise StoreDamagedError(f"向量库无法读取（{_reason(exc)}）") from None
 
     def query(
         self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None

@@ -13,8 +13,11 @@ Decisions (see also ChunkSettings):
   is glued to the front of its first sub-section, so "第一章 总则" travels with
   "第一条 …" and the chunk's section is the deeper path ("第一章 总则 > 第一条").
 - A unit longer than max_chars is split at line (paragraph) ends, and inside an
-  over-long line at sentence ends (。！？；…). A sentence is never cut, so a single
-  sentence longer than max_chars makes an over-long chunk.
+  over-long line at sentence ends (。！？；…). A sentence longer than max_chars (a
+  10 MB line, a PDF page of English text) is cut where the text itself breaks: ASCII
+  . ! ? ;, then clause marks, then spaces, a hard cut only when there is none
+  (`core.text.sentences.split_overlong`); so no chunk exceeds max_chars. Only such
+  over-long sentences are cut: every other chunk is what scheme 2 made.
 - Adjacent small units under the same parent may be merged up to max_chars when one
   side is shorter than min_chars. Articles (第X条), the preamble, handbook cases and
   附件 are never merged, so an article keeps its own citation path. A merged chunk's
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 
 from core.errors import ConfigError
 from core.models import Chunk, Document, Section, SectionPath
-from core.text.sentences import split_sentences
+from core.text.sentences import split_overlong, split_sentences
 from ingest.structure import outline
 
 _MERGEABLE = {"h1", "h2", "h3", "h4", "point", "tail"}
@@ -146,7 +149,11 @@ def _items(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, i
         s, e = _trim(text, pos, line_end)
         if s < e:
             if e - s > max_chars:
-                items.extend(split_sentences(text[s:e], s))
+                for a, b in split_sentences(text[s:e], s):
+                    if b - a > max_chars:
+                        items.extend(split_overlong(text, a, b, max_chars))
+                    else:
+                        items.append((a, b))
             else:
                 items.append((s, e))
         pos = line_end + 1

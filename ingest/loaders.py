@@ -26,19 +26,32 @@ Formats:
 
 Sidecar `<file name>.meta.json` (e.g. `a.pdf.meta.json`) holds metadata overrides
 for any format and wins over front matter; sidecars are not documents themselves.
+
+Bounds (`core.config.IngestLimits`, checked before the expensive step they guard, each
+refusal a Chinese reason naming the limit and its variable): the file size before
+reading; for any zip container (.docx, and .xlsx/.ofd when registered) the declared
+unpacked size and ratio before unpacking; a loader's own `check` (PDF pages, HTML
+nesting depth) before parsing; the length of the text after reading.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import IngestLimits
 from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
+
+_MB = 1024 * 1024
+# Ratios are judged only above this unpacked size: a small file of repeated text
+# compresses far better than 100:1 without being a threat.
+_RATIO_FLOOR = 10 * _MB
 
 SIDECAR_SUFFIX = ".meta.json"
 # What a reader returns: text, page starts (offsets in that text), metadata overrides.
@@ -54,6 +67,9 @@ class Loader:
     read: Callable[[bytes], ReadResult]  # raises Unreadable (or anything, for damage)
     magic: tuple[bytes, ...] = ()  # leading bytes of its files; () for text formats
     fixed_layout: bool = False  # printed lines: wrapped lines are rejoined
+    # A cheap look at the bytes before `read`, raising Unreadable when reading them
+    # would exceed a limit (PDF pages, HTML depth).
+    check: Callable[[bytes, IngestLimits], None] | None = None
 
 
 _LOADERS: dict[str, Loader] = {}  # suffix -> loader
@@ -68,6 +84,11 @@ def register_loader(loader: Loader) -> None:
 def supported_suffixes() -> tuple[str, ...]:
     """Every suffix a registered loader takes, in registration order."""
     return tuple(_LOADERS)
+
+
+def loader_modules() -> tuple[str, ...]:
+    """The modules defining the registered readers (a reading subprocess imports them)."""
+    return tuple(sorted({loader.read.__module__ for loader in _LOADERS.values()}))
 
 
 def loader_for(path: Path) -> Loader | None:
@@ -97,9 +118,17 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def has_sidecar(path: Path) -> bool:
+    """True when `path` has a sidecar; a name too long to have one has none."""
+    try:
+        return sidecar_path(path).is_file()
+    except OSError:  # ENAMETOOLONG: a 250-byte name plus ".meta.json"
+        return False
+
+
 def _read_sidecar(path: Path) -> dict[str, str]:
     side = sidecar_path(path)
-    if not side.is_file():
+    if not has_sidecar(path):
         return {}
     try:
         data = json.loads(side.read_bytes().decode("utf-8-sig"))
@@ -201,6 +230,75 @@ def _read_pdf(data: bytes) -> ReadResult:
     return "\n".join(pages), tuple(starts), {}
 
 
+def _check_pdf(data: bytes, limits: IngestLimits) -> None:
+    import io
+
+    pypdf = require("pypdf", feature="读取 PDF 文件", install="pip install pypdf")
+    if b"%PDF-" not in data[:1024]:
+        return  # _read_pdf names the problem
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return  # pages of an encrypted file are counted after decrypting, in read
+        n = len(reader.pages)
+    except Exception:  # damaged files are reported by _read_pdf
+        return
+    if n > limits.max_pages:
+        raise Unreadable(f"PDF 共 {n} 页，超过上限 {limits.max_pages} 页（KB_MAX_PAGES）")
+
+
+def html_depth(data: bytes) -> int:
+    """How deep the elements of an HTML page nest (libxml2 stops counting at 2048).
+
+    libxml2 parses in C in linear time; BeautifulSoup's work grows with the square of
+    the depth (100,000 nested <div> took over 10 minutes), so the depth is measured first.
+    """
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(data, etree.HTMLParser(huge_tree=True))
+    except (etree.Error, ValueError):
+        return 0
+    if root is None:
+        return 0
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _check_html(data: bytes, limits: IngestLimits) -> None:
+    depth = html_depth(data)
+    if depth > limits.max_html_depth:
+        shown = f"{depth} 层以上" if depth >= 2048 else f"{depth} 层"
+        raise Unreadable(f"HTML 元素嵌套 {shown}，超过上限 {limits.max_html_depth} 层"
+                         f"（KB_MAX_HTML_DEPTH）")
+
+
+def check_zip(data: bytes, limits: IngestLimits) -> None:
+    """Refuse a zip container whose declared unpacked size or ratio is over the limits.
+
+    Zip bombs declare their sizes honestly (python's zipfile stops at the declared size
+    and checks the CRC, so a lying header fails as a corrupt file instead).
+    """
+    import io
+    import zipfile
+
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable zip: the loader says so
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > limits.max_unzipped_mb * _MB:
+        raise Unreadable(f"压缩包解压后 {unpacked / _MB:.0f} MB，超过上限 "
+                         f"{limits.max_unzipped_mb} MB（KB_MAX_UNZIPPED_MB），疑似 zip 炸弹")
+    ratio = unpacked / max(1, len(data))
+    if unpacked > _RATIO_FLOOR and ratio > limits.max_zip_ratio:
+        raise Unreadable(f"压缩比 {ratio:.0f}:1，超过上限 {limits.max_zip_ratio}:1"
+                         f"（KB_MAX_ZIP_RATIO），疑似 zip 炸弹")
+
+
 def _read_html(data: bytes) -> ReadResult:
     from ingest.html_text import html_to_text
 
@@ -213,13 +311,38 @@ register_loader(Loader("txt", (".txt",), _read_text))
 register_loader(Loader("md", (".md",), _read_text))
 register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",)))
 # %PDF- may follow a few junk bytes; the reader looks in the first KiB itself.
-register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True))
-register_loader(Loader("html", (".html", ".htm"), _read_html))
+register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True,
+                       check=_check_pdf))
+register_loader(Loader("html", (".html", ".htm"), _read_html, check=_check_html))
 
 
-def load_file(path: Path) -> RawDocument:
-    """Read one document file. Raises LoadError with a one-line reason."""
+def _read_bounded(path: Path, limits: IngestLimits) -> bytes:
+    """The file's bytes, after checking it is a regular file within the size limit."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise LoadError(str(path), f"cannot read file ({e.strerror or e})") from e
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a FIFO would wait forever for a writer.
+        raise LoadError(str(path), "不是普通文件（命名管道、设备或文件夹），未读取")
+    if st.st_size > limits.max_file_bytes:
+        raise LoadError(str(path), f"文件大小 {st.st_size / _MB:.1f} MB，超过上限 "
+                                   f"{limits.max_file_mb} MB（KB_MAX_FILE_MB）")
+    try:
+        with path.open("rb") as f:
+            # Read one byte past the limit: a file growing while we read is still bounded.
+            data = f.read(limits.max_file_bytes + 1)
+    except OSError as e:
+        raise LoadError(str(path), f"cannot read file ({e.strerror or e})") from e
+    if len(data) > limits.max_file_bytes:
+        raise LoadError(str(path), f"文件大小超过上限 {limits.max_file_mb} MB（KB_MAX_FILE_MB）")
+    return data
+
+
+def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
+    """Read one document file within `limits`. Raises LoadError with a one-line reason."""
     path = Path(path)
+    limits = limits or IngestLimits()
     suffix = path.suffix.lower()
     if is_sidecar(path):
         raise LoadError(str(path), "metadata sidecar, not a document")
@@ -229,10 +352,7 @@ def load_file(path: Path) -> RawDocument:
         raise LoadError(str(path), f"unsupported file type '{suffix or path.name}'; "
                                    f"expected one of {wanted}")
     fmt = loader.fmt
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise LoadError(str(path), f"cannot read file ({e.strerror or e})") from e
+    data = _read_bounded(path, limits)
     if not data.strip():
         raise LoadError(str(path), "empty file")
     if loader.magic and not any(data.startswith(m) for m in loader.magic):
@@ -241,15 +361,25 @@ def load_file(path: Path) -> RawDocument:
             raise LoadError(str(path), f"the file's bytes are a {other.fmt} file, not "
                                        f"{suffix}; rename it to {other.suffixes[0]}")
     try:
+        if data.startswith(b"PK\x03\x04"):
+            check_zip(data, limits)
+        if loader.check is not None:
+            loader.check(data, limits)
         text, page_starts, overrides = loader.read(data)
     except Unreadable as e:
         raise LoadError(str(path), e.reason) from e
     except (LoadError, MissingDependencyError):
         raise
+    except (MemoryError, RecursionError) as e:
+        raise LoadError(str(path), f"读取时超出内存或嵌套上限（{type(e).__name__}，"
+                                   f"KB_FILE_MEMORY_MB）") from e
     except Exception as e:  # parsers raise many types on damaged input; all mean unreadable
         raise LoadError(str(path), f"corrupt or unreadable {fmt} file ({type(e).__name__})") from e
     if not text.strip():
         raise LoadError(str(path), "no text found in file")
+    if len(text) > limits.max_doc_chars:
+        raise LoadError(str(path), f"文字 {len(text)} 字，超过上限 {limits.max_doc_chars} 字"
+                                   f"（KB_MAX_DOC_CHARS）")
     overrides = {**overrides, **_read_sidecar(path)}
     return RawDocument(source=str(path), text=text, fmt=fmt, page_starts=page_starts,
                        overrides=overrides, fixed_layout=loader.fixed_layout)

@@ -2,7 +2,9 @@
 
 Encoding is decided from the bytes, never from the extension:
 1. a BOM (UTF-8, UTF-16) wins;
-2. NUL bytes or many control characters mean a binary file;
+2. bytes with NULs are tried as UTF-16 without a BOM (little, then big endian; a line
+   end or any ASCII brings NULs in UTF-16) and taken when they read as ordinary Chinese
+   text; otherwise NUL bytes or many control characters mean a binary file;
 3. strict UTF-8, unless the result is full of unusual characters while GB18030
    reads as Chinese (short GBK texts can be valid UTF-8 by accident); a handful
    of bad bytes in otherwise ordinary UTF-8 still counts as UTF-8 (decoded with
@@ -10,7 +12,9 @@ Encoding is decided from the bytes, never from the extension:
 4. GB18030 (a superset of GBK and GB2312), accepted only when at least half of
    its ideographs are among the 3755 common characters of GB2312 level 1: real
    Chinese text scores above 0.9, byte pairs that merely decode score about 0.2;
-5. charset-normalizer as a last resort, with the same sanity check.
+5. GBK and UTF-8 lines mixed in one file (pasted together from several sources):
+   each line decoded on its own, accepted when the whole reads as Chinese;
+6. charset-normalizer as a last resort, with the same sanity check.
 """
 
 from __future__ import annotations
@@ -104,6 +108,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as e:
             raise Unreadable("invalid UTF-16 text") from e
     if b"\x00" in data:
+        # A line end or any ASCII in UTF-16 brings NUL bytes, so only these files are tried.
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise Unreadable("binary file (contains NUL bytes), not text")
     try:
         gb = data.decode("gb18030")
@@ -125,9 +133,53 @@ def decode_text(data: bytes) -> tuple[str, str]:
     loose = data.decode("utf-8", errors="replace")
     if loose.count("\ufffd") <= max(1, len(loose) // 1000) and _ordinary_share(loose) >= 0.9:
         return loose, "utf-8"
+    mixed = _decode_lines(data)
+    if mixed is not None and (not gb_ok or common_hanzi_share(mixed) > common_hanzi_share(gb)):
+        return mixed, "utf-8+gb18030"
     if gb_ok:
         return gb, "gb18030"
     return _fallback(data)
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) when the bytes read as ordinary UTF-16 text, else None."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        # Real text has line ends or spaces and ordinary characters only; bytes that
+        # merely decode land all over the 16-bit range.
+        if (_control_share(text) < 0.01 and _ordinary_share(text) >= 0.95
+                and common_hanzi_share(text) >= 0.5 and any(c in text for c in "\n ，。")):
+            return text, enc
+    return None
+
+
+def _decode_lines(data: bytes) -> str | None:
+    """Each line as UTF-8 or GB18030, when lines of both are there and the whole is Chinese."""
+    out: list[str] = []
+    kinds: set[str] = set()
+    for line in data.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8"))
+            if not line.isascii():
+                kinds.add("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            out.append(line.decode("gb18030"))
+            kinds.add("gb18030")
+        except UnicodeDecodeError:
+            out.append(line.decode("utf-8", errors="replace"))
+            kinds.add("bad")
+    if kinds != {"utf-8", "gb18030"}:
+        return None
+    text = "\n".join(out)
+    return text if _plausible_chinese(text) else None
 
 
 def _fallback(data: bytes) -> tuple[str, str]:

@@ -32,13 +32,20 @@ def embedder_factory(config: Config) -> Callable[[], Embedder]:
     return build
 
 
-def open_searcher(config: Config, *, weights=None):
-    """Open the index at config.index_dir for querying (raises IndexNotFoundError)."""
+def open_searcher(config: Config, *, weights=None,
+                  make_embedder: Callable[[], Embedder] | None = None):
+    """Open the index at config.index_dir for querying, read-only.
+
+    Raises IndexNotFoundError, or StoreDamagedError (one line with the repairing
+    command) when a store is missing, damaged or foreign. `make_embedder` supplies the
+    embedder when first needed (the app passes its cached model).
+    """
     from index.searcher import Searcher
     from index.store import IndexStore
 
     store = IndexStore(config)
-    return Searcher(store, make_tokenizer_for(config), embedder_factory(config), weights=weights)
+    return Searcher(store, make_tokenizer_for(config), make_embedder or embedder_factory(config),
+                    weights=weights)
 
 
 def make_answerer(config: Config) -> Answerer:
@@ -48,21 +55,58 @@ def make_answerer(config: Config) -> Answerer:
     return build(config.answerer)
 
 
+def writer_lock(config: Config, *, wait: bool = True,
+                on_wait: Callable[[str], None] | None = None, timeout: float | None = None):
+    """The index's writer lock (index.lock.WriterLock), to hold around every write."""
+    from index.lock import WriterLock
+
+    return WriterLock(config.index_dir, wait=wait, on_wait=on_wait, timeout=timeout)
+
+
 def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
                progress: bool = True, embedder: Embedder | None = None, on_file=None,
-               settings=None):
-    """Ingest `paths` into the index at config.index_dir, creating it if needed."""
-    import shutil
+               settings=None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+               follow_links: bool = False):
+    """Ingest `paths` into the index at config.index_dir, creating it if needed.
 
+    Runs under the writer lock (waiting for another writer, telling `on_wait` once, or
+    raising IndexBusyError when `wait` is False). `rebuild` empties the index first and
+    re-ingests the uploads folder with `paths`: uploads live outside the index and are
+    never deleted. Readers learn of the change by the generation token.
+    """
+    import os
+
+    from index.lock import bump_generation
     from index.store import IndexStore
     from ingest.chunking import ChunkSettings
     from service.ingestion import ingest
+    from service.uploads import migrate_legacy_uploads
 
-    if rebuild and config.index_dir.exists():
-        shutil.rmtree(config.index_dir)
-    store = IndexStore(config, create=True)
-    if rebuild and config.chroma.host:
-        store.vectors.delete_ids(store.vectors.all_ids())
-    emb = embedder or embedder_factory(config)()
-    return ingest(paths, store, emb, make_tokenizer_for(config), settings or ChunkSettings(),
-                  progress=progress, on_file=on_file)
+    paths = [Path(os.path.abspath(p)) for p in paths]
+    with writer_lock(config, wait=wait, on_wait=on_wait):
+        moved = migrate_legacy_uploads(config)
+        if rebuild:
+            IndexStore.wipe(config.index_dir)
+            if config.uploads.is_dir():
+                paths.append(config.uploads)
+        elif moved:
+            paths.extend(moved)
+        store = IndexStore(config, create=True)
+        try:
+            if rebuild and config.chroma.host:
+                store.vectors.delete_ids(store.vectors.all_ids())
+            # Documents of the old upload folder are now read from their new place.
+            old = store.remove_under(config.index_dir / "uploads") if moved else []
+            emb = embedder or embedder_factory(config)()
+            report = ingest(paths, store, emb, make_tokenizer_for(config),
+                            settings or ChunkSettings(), progress=progress, on_file=on_file,
+                            limits=config.limits, follow_links=follow_links,
+                            uploads=config.uploads)
+            report.removed.extend(old)
+            store.record_ingested([p for p in paths if p != config.uploads], replace=rebuild)
+            store.docstore.checkpoint()
+            if rebuild or report.changed or any(report.repaired):
+                bump_generation(config.index_dir)
+        finally:
+            store.close()
+    return report

@@ -161,8 +161,10 @@ def test_ingest_page_uploads_reports_and_makes_searchable(tmp_path, monkeypatch)
     reasons = at.dataframe[0].value.to_dict("records")
     assert {r["文件"] for r in reasons} == {"太大.txt", "空白.md"}
     assert any("超过上限 1 MB" in r["原因"] for r in reasons)
-    assert (index / "uploads" / "读书月通知.txt").is_file()
-    assert not (index / "uploads" / "太大.txt").exists()
+    uploads = tmp_path / "fresh-uploads"  # beside the index: a rebuild keeps it
+    kept = list(uploads.glob("*/*"))
+    assert [p.name for p in kept] == ["读书月通知.txt"]
+    assert not (index / "uploads").exists()
 
     _page(at, "views/search.py")  # the cached searcher was reset: the new file is found
     at.text_input(key="search-query").input("读书分享会")
@@ -202,6 +204,9 @@ def test_upload_checks():
     assert "超过上限" in rejection("a.pdf", 21 * 1024 * 1024, 20)
     assert rejection("a.docx", 1000, 20) is None
     assert safe_name("../../etc/通知.txt") == "通知.txt" and safe_name("..") == "upload"
+    long = safe_name("长" * 96 + ".docx")  # 293 bytes: too long for most file systems
+    assert long.endswith(".docx") and len(long.encode()) <= 180
+    assert safe_name("a\n\x1b[2Jb.txt") == "a__[2Jb.txt"
     assert reason_zh("empty file").startswith("空文件")
 
 

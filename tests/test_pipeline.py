@@ -101,14 +101,14 @@ KILL_SCRIPT = textwrap.dedent("""
     real = IndexStore.replace_document
     calls = []
 
-    def dying(self, doc, chunks, passages, vectors):
+    def dying(self, doc, chunks, passages, vectors, label=""):
         calls.append(doc.source)
         if len(calls) == 2:
             # vectors written, docstore not yet: the worst moment to die
             self.vectors.delete_doc(doc.doc_id)
             self.vectors.add(passages, vectors)
             os._exit(9)
-        real(self, doc, chunks, passages, vectors)
+        real(self, doc, chunks, passages, vectors, label)
 
     IndexStore.replace_document = dying
     run_ingest(load_config({"KB_EMBED_MODEL": "hash"}, index_dir=sys.argv[1]), [Path(sys.argv[2])],

@@ -1,7 +1,9 @@
 """文档: browse documents by type; one document's metadata, outline and text.
 
 A citation's "在文档中查看" arrives here with query parameters doc/start/end; the
-passage is then highlighted and scrolled into view.
+passage is then highlighted and scrolled into view. An uploaded document can be
+replaced by a new file (替换, after a confirmation): the only way an upload replaces
+another, since two uploads with the same name are two documents.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app.render import FOCUS_ID, esc, highlight_span, outline_html, passage, scroll_script
-from app.resources import require_searcher
+from app.resources import cached_embedder, current_config, require_searcher
+from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, shown_name
 from app.widgets import type_label
+from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, Document
 from ingest.structure import outline
+from service.uploads import is_upload
 
 WHOLE = -1
 
@@ -36,9 +41,50 @@ def _sort_key(doc: Document) -> tuple[str, str]:
     return (doc.meta.date or "0000", doc.title)
 
 
+def _replace_form(doc: Document, name: str) -> None:
+    """替换: upload a new file in place of an uploaded document, after a confirmation."""
+    config = current_config()
+    with st.expander("替换为新文件"):
+        new = st.file_uploader("新文件", type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
+                               key=f"replace-file-{doc.doc_id}",
+                               max_upload_size=config.max_upload_mb)
+        sure = st.checkbox(f"确认用新文件替换《{doc.title}》（{name}）；原文件将从知识库和上传"
+                           f"文件夹中删除", key=f"replace-ok-{doc.doc_id}")
+        if not st.button("替换", key=f"replace-go-{doc.doc_id}", disabled=not (new and sure),
+                         icon=":material/swap_horiz:"):
+            return
+        why = rejection(new.name, new.size, config.max_upload_mb)
+        if why:
+            st.error(f"{shown_name(new.name)}：{why}")
+            return
+        from service.documents import replace_upload
+
+        waiting = st.empty()
+        try:
+            report = replace_upload(config, doc.doc_id, new.name, new.getvalue(),
+                                    embedder=cached_embedder(config),
+                                    on_wait=lambda msg: waiting.info(msg))
+        except KBError as exc:
+            st.error(f"替换失败：{exc}")
+            return
+        if report.skipped:
+            path, reason = report.skipped[0]
+            st.error(f"替换失败，原文档保留：{shown_name(new.name)}：{reason_zh(reason)}")
+            return
+        new_id = next(iter(report.doc_ids.values()), doc.doc_id)
+        st.session_state.pop("docs-focus-applied", None)
+        st.query_params.clear()
+        st.query_params["doc"] = new_id
+        st.session_state["docs-replaced"] = shown_name(new.name)
+        st.rerun()
+
+
 st.title("文档")
 searcher = require_searcher()
 docs = searcher.docs
+labels = searcher.store.docstore.labels()
+if replaced := st.session_state.pop("docs-replaced", None):
+    st.success(f"已用 {replaced} 替换原文档。")
 if not docs:
     st.info("知识库中还没有文档，请先在「入库」页面上传文件。")
     st.stop()
@@ -78,10 +124,13 @@ st.header(doc.title)
 fields = [("类型", type_label(m.doc_type)), ("文号", m.doc_no), ("日期", m.date),
           ("发文机关", m.issuer), ("讲话人", m.speaker),
           ("期号", f"第{m.issue_no}期" if m.issue_no else None), ("主题", m.theme),
-          ("来源文件", doc.source)]
+          ("来源文件", labels.get(doc.doc_id) or shown_name(doc.source))]
 st.html('<div class="kb-meta" style="line-height:1.8;columns:2">'
         + "".join(f"<div><b>{esc(k)}：</b>{esc(v)}</div>" for k, v in fields if v)
         + "</div>")
+st.caption(f"文件位置：{shown_name(doc.source)}")
+if is_upload(current_config(), doc.source):
+    _replace_form(doc, labels.get(doc.doc_id) or shown_name(doc.source))
 
 start, end = (focus[1], focus[2]) if focus and focus[0] == doc_id else (-1, -1)
 sections = outline(doc.text, doc.doc_type)

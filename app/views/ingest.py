@@ -6,9 +6,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.resources import cached_searcher_or_none, current_config, reset_searcher
-from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, save_upload, upload_dir
+from app.resources import cached_embedder, current_config
+from app.uploads import (
+    ALLOWED_SUFFIXES,
+    md_text,
+    reason_zh,
+    rejection,
+    save_upload,
+    shown_name,
+    upload_dir,
+)
 from core.errors import KBError
+from service.uploads import delete_upload
 from service.wiring import run_ingest
 
 REPORT_KEY = "ingest_report"
@@ -22,7 +31,8 @@ except KBError as exc:
 
 dest = upload_dir(config)
 st.caption(f"支持 {' '.join(ALLOWED_SUFFIXES)} 文件，单个文件不超过 {config.max_upload_mb} MB；"
-           f"文件保存到 `{dest}`，同名文件再次上传会更新原有内容。")
+           f"文件保存在 `{dest}`（在索引目录之外，重建索引时保留，备份时请一并备份）。"
+           f"同名的不同文件各自成为一篇文档；要用新文件替换某篇文档，请在「文档」页面操作。")
 files = st.file_uploader("选择要导入的文件", type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
                          accept_multiple_files=True, max_upload_size=config.max_upload_mb,
                          key="ingest-files")
@@ -30,38 +40,52 @@ files = st.file_uploader("选择要导入的文件", type=[s.lstrip(".") for s i
 if st.button("开始入库", type="primary", disabled=not files, icon=":material/upload:"):
     rejected: list[tuple[str, str]] = []
     saved: list[Path] = []
+    names: dict[str, str] = {}  # kept path -> the name it was uploaded as
     for f in files or []:
         why = rejection(f.name, f.size, config.max_upload_mb)
         if why:
-            rejected.append((f.name, why))
-        else:
-            saved.append(save_upload(f.name, f.getvalue(), dest))
+            rejected.append((shown_name(f.name), why))
+            continue
+        try:
+            path = save_upload(config, f.name, f.getvalue())
+        except OSError as exc:  # a full disk, a read-only folder: named, not a traceback
+            rejected.append((shown_name(f.name), f"无法保存上传文件（{exc.strerror or exc}）"))
+            continue
+        saved.append(path)
+        names[str(path)] = shown_name(f.name)
     report = None
     if saved:
         bar = st.progress(0.0, text=f"正在入库 0/{len(saved)}……")
+        waiting = st.empty()
 
         def on_file(path: str, i: int, n: int) -> None:
             """Advance the progress bar after each file."""
-            bar.progress(i / max(n, 1), text=f"正在入库 {i}/{n}：{Path(path).name}")
+            bar.progress(i / max(n, 1), text=f"正在入库 {i}/{n}：{shown_name(Path(path).name)}")
 
-        searcher = cached_searcher_or_none(config)
         try:
             report = run_ingest(config, saved, progress=False, on_file=on_file,
-                                embedder=searcher.embedder if searcher else None)
+                                embedder=cached_embedder(config),
+                                on_wait=lambda msg: waiting.info(msg), wait=True)
         except KBError as exc:
             st.error(f"入库失败：{exc}")
             st.stop()
-        finally:
-            reset_searcher()  # the next page run reopens the index with the new documents
-    st.session_state[REPORT_KEY] = (report, rejected)
+        waiting.empty()
+        for path, _ in report.skipped:
+            if path in names:  # not ingested: not kept either (the user still has it)
+                delete_upload(config, path)
+    st.session_state[REPORT_KEY] = (report, rejected, names)
     st.rerun()
 
 if REPORT_KEY in st.session_state:
-    report, rejected = st.session_state[REPORT_KEY]
+    report, rejected, names = st.session_state[REPORT_KEY]
+
+    def shown(p: str) -> str:
+        return names.get(p) or shown_name(Path(p).name)
+
     added = report.added if report else []
     updated = report.updated if report else []
     unchanged = report.unchanged if report else 0
-    skipped = [(Path(p).name, reason_zh(r)) for p, r in (report.skipped if report else [])]
+    skipped = [(shown(p), reason_zh(r)) for p, r in (report.skipped if report else [])]
     skipped = rejected + skipped
     st.subheader("入库结果")
     c1, c2, c3, c4 = st.columns(4)
@@ -71,9 +95,11 @@ if REPORT_KEY in st.session_state:
     c4.metric("跳过", len(skipped))
     if report:
         st.caption(f"新增段落 {report.chunks} 个，用时 {report.seconds:.1f} 秒。")
-    for title, names in (("新增", added), ("更新", updated)):
-        if names:
-            st.markdown(f"**{title}：** " + "、".join(Path(p).name for p in names))
+    for title, paths in (("新增", added), ("更新", updated)):
+        if paths:
+            st.markdown(f"**{title}：** " + "、".join(md_text(shown(p)) for p in paths))
+    if unchanged:
+        st.caption(f"{unchanged} 个文件与已入库的文件完全相同，未重复入库。")
     if skipped:
         st.markdown("**跳过的文件及原因：**")
         st.dataframe([{"文件": name, "原因": why} for name, why in skipped],

@@ -51,3 +51,45 @@ def ends_sentence(line: str) -> bool:
             return True
         s = s[:-1]
     return bool(s) and s[-1] in TERMINAL
+
+
+# Where a run with no Chinese sentence end may still be broken, strongest first: ASCII
+# sentence ends before a space or the end (not 1.5 or www.gov.cn), then clause marks,
+# then spaces. Added for over-long runs (a 10 MB line, a PDF page of English text).
+_OVERLONG_BREAKS = (
+    re.compile(r"[.!?;](?=\s|$)|；"),
+    re.compile(r"[，,、：:]"),
+    re.compile(r"\s"),
+)
+
+
+def split_overlong(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Spans of text[start:end], none longer than max_chars, cut at the strongest break
+    available (ASCII . ! ? ;, then clause marks, then spaces; a hard cut when there is
+    none), and not before a quarter of max_chars so no piece is tiny. Spans exclude
+    surrounding whitespace; offsets are absolute."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    floor = max(1, max_chars // 4)
+    while pos < end:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            break
+        if end - pos <= max_chars:
+            cut = end
+        else:
+            cut = pos + max_chars
+            window = text[pos:cut + 1]  # +1: a break right at the limit still counts
+            for pattern in _OVERLONG_BREAKS:
+                ends = [m.end() for m in pattern.finditer(window, floor) if m.end() <= max_chars]
+                if ends:
+                    cut = pos + ends[-1]
+                    break
+        e = cut
+        while e > pos and text[e - 1].isspace():
+            e -= 1
+        if e > pos:
+            spans.append((pos, e))
+        pos = cut
+    return spans
