@@ -96,6 +96,7 @@ class DocMeta:
     issue_no: int | None = None  # 《新风》第X期
     issue_month: str | None = None  # YYYY-MM
     theme: str | None = None
+    version: str | None = None  # a version the file name or title states: 2017修改
 
     def __post_init__(self) -> None:
         # Stored and overridden metadata carry the type as its code string.

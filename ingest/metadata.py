@@ -33,6 +33,19 @@ _JUNK = re.compile(
     r"发布时间.*|浏览次数.*|打印.*|分享到.*|.*ICP备.*|.*公网安备.*|网站标识码.*|\[!\w+\].*|"
     r"\S{0,16}\d{1,2}月\d{1,2}日电.*|.{0,10}记者\S{2,4})$"
 )
+# Lines that are never a title: separators, Word style names (Word文档：正文+新闻标题).
+_NOT_TITLE = re.compile(r"^(?:[-—_=*·.\s]+|Word文档[：:].*|.*[+＋](?:标题|正文).*)$")
+# What file names and web pages add to a title (cleaned off by `clean_title`).
+_NAME_PREFIX = re.compile(r"^(?:\d{1,3}[_、.]|[a-z]{2,8}_(?:【[^】]{1,8}】)?)")
+_NAME_SUFFIX = re.compile(
+    r"(?:_(?:\d{4}(?:修改|修订|修正|年版|版)?|DERIVED|webpage|试行)"
+    r"|_[\u4e00-\u9fff]{2,8}(?:规|发|令)[字]?\d{4}-\d{1,4}号|_[\u4e00-\u9fff]{0,6}令\d+号"
+    r"|\(FBM-CLI[^)]*\))+$")
+_SITE_SUFFIX = re.compile(
+    r"(?:\s*[-_|｜]\s*[^-_|｜]{0,30}(?:网|新闻|日报|门户网站|官网|大学|学院|The Paper|"
+    r"政务|先锋文汇|研究生之家|党群园地|党建工作|新闻网))+$")
+_ID_NAME = re.compile(r"^(?:doc|file|document|untitled|新建)?[_-]?\d+$|^[0-9a-f]{8,}$", re.I)
+_VERSION = re.compile(r"_(\d{4})(修改|修订|修正|年版|版)")
 _SPEAKER = re.compile(r"^(?:[^\s。，；：！？]{2,40}\s)?[\u4e00-\u9fff]{2,4}$")
 _POLICY_TITLE = re.compile(
     r"办法|意见|方案|规定|条例|通知|细则|规则|规范|准则|决定|纲要|规划|计划|章程|要点|"
@@ -62,8 +75,37 @@ def _lines(text: str) -> list[str]:
     return out
 
 
+def clean_title(title: str) -> str:
+    """A title without what file names and web pages add: a numbered prefix (11_), a
+    site tag (ccgp_【中央】), a version or 文号 suffix (_2017修改, _穗府办规2024-13号) and
+    a site name after a separator (-光明日报-光明网)."""
+    t = title.strip()
+    for _ in range(3):
+        before = t
+        t = _NAME_SUFFIX.sub("", t).strip()
+        t = _SITE_SUFFIX.sub("", t).strip()
+        t = _NAME_PREFIX.sub("", t).strip()
+        if t == before:
+            break
+    return t or title.strip()
+
+
+def title_version(name: str) -> str | None:
+    """The version a file name or title states (中国共产党章程_2017修改 → 2017修改)."""
+    m = _VERSION.search(name)
+    return m.group(1) + m.group(2) if m else None
+
+
+def untitled(text: str) -> str:
+    """What a document with no title is called: its first words, marked as such."""
+    first = next((ln for ln in _lines(text) if len(ln) >= 4), "")
+    lead = re.split(r"[。！？；]", first)[0][:24]
+    return f"（无标题）{lead}" if lead else "（无标题）"
+
+
 def _title_like(line: str) -> bool:
-    return (len(line) <= 120 and not line.endswith(SENTENCE_FINAL) and "。" not in line
+    return (len(line) <= 120 and not _NOT_TITLE.match(line)
+            and not line.endswith(SENTENCE_FINAL) and "。" not in line
             and not (len(line) > 30 and line.count("，") >= 2)
             and not line.endswith(("：", ":")) and not is_date_line(line)
             and not is_doc_no_line(line))
@@ -99,6 +141,13 @@ def _title(lines: list[str]) -> tuple[str | None, int]:
         chain += lines[i:j]
         i = j
     elif j > i and first.endswith(_CONTINUES):
+        chain.append(lines[i])
+        i += 1
+    elif (i < len(lines) and len(first) <= 20 and _ORG_SUFFIX.search(first)
+          and re.match(r"^(?:[\u4e00-\u9fff]{0,8}?\d{4}年度?|关于)", lines[i])
+          and len(lines[i]) <= 30 and _title_like(lines[i])):
+        # An organ's name alone on the first line, the rest of the title under it
+        # (上海市普陀区财政局 / 2024年度部门决算).
         chain.append(lines[i])
         i += 1
     subtitle = ""
@@ -214,8 +263,12 @@ def extract_metadata(
         fields_.update(hb, doc_type="handbook")
     else:
         title, after = _title(lines)
-        shown = title or PurePath(source).stem
+        stem = clean_title(PurePath(source).stem)
+        shown = clean_title(title) if title else (untitled(text) if _ID_NAME.match(stem)
+                                                  else stem)
         fields_["title"] = shown
+        fields_["version"] = title_version(PurePath(source).stem) or (
+            title_version(title) if title else None)
         header = lines[after:after + 8]
         # Only a 文号 in the header (or the title) is this document's own; the body cites others.
         doc_no_line = next((ln for ln in lines[:after + 8] if is_doc_no_line(ln)), None)
