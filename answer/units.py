@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from core.text.sentences import SENT_END_RE
+from core.text.tables import is_table_row
 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]|"
                    r"[一二三四五六七八九十]{1,3}是|[一二三四五六七八九十]{1,3}、)")
@@ -54,24 +55,6 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
             out.append((s, t))
         pos = e + 1
     return out
-
-
-# A figure in a printed table: not a year, date, 第X or list number.
-_CELL_FIGURE = re.compile(r"(?<![\d第])\d[\d,]*(?:\.\d+)?(?![\d年月日号期届次部条章])")
-
-
-def is_table_row(line: str) -> bool:
-    """A `|a|b|` row, or a printed table line: amounts and labels, no sentence marks.
-
-    A printed row holds an amount with decimals or thousands separators (2,940.05) or
-    at least two figures; a heading such as 「第二部分 …2024年度部门决算表」 is no row.
-    """
-    if line.startswith("|") and line.endswith("|"):
-        return True
-    if len(line) > 160 or _PROSE_MARK.search(line) or "……" in line:
-        return False
-    cells = _CELL_FIGURE.findall(line)
-    return any("." in c or "," in c for c in cells) or len(cells) >= 2
 
 
 def _header_rows(text: str, row_start: int, limit: int = 40) -> tuple[tuple[int, int], ...]:

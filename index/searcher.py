@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -12,6 +13,7 @@ from core.errors import KBError
 from core.models import SEARCH_MODES, Filters, Hit, SearchMode, SearchResult
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
+from core.text.tables import table_rows
 from index.embedders import Embedder
 from index.exact import (
     parse_exact,
@@ -30,6 +32,10 @@ Fusion = Literal["minmax", "zscore", "rrf"]
 # its passages rarely all rank high together: at depth 50, 150 passages gave 50
 # distinct chunks for each of 100 corpus questions.
 PASSAGES_PER_CHUNK = 3
+# A figure asked of a table (决算表/预算/栏 … 多少): see Searcher._table_rerank.
+_TABLE_QUERY = re.compile(r"(?:表|栏|科目|决算|预算|经费|支出|收入).{0,30}?(?:多少|几|是多少)")
+TABLE_RERANK = 30
+TABLE_BONUS = 1.0
 
 
 @dataclass
@@ -148,6 +154,8 @@ class Searcher:
         pinned: list[str] = []
         missing: list[str] = []
         if mode == "hybrid":
+            if _TABLE_QUERY.search(q):
+                fused = self._table_rerank(tokens, fused)
             fused, pinned, missing = self._apply_exact(q, fused, allowed)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
@@ -157,6 +165,28 @@ class Searcher:
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
         return SearchResult(hits, tuple(pinned), tuple(missing))
+
+    def _table_rerank(self, tokens: list[str], fused: list[tuple[str, float]]
+                      ) -> list[tuple[str, float]]:
+        """For a figure asked of a table, lift the chunks whose table rows name it.
+
+        A budget table's rows repeat the item names of the narrative 情况说明 beside
+        them, and the narrative, with more of the question's words, ranks first; but the
+        asked cell sits in a row. Among the top TABLE_RERANK chunks, each gets
+        TABLE_BONUS × the share of the question's IDF mass its best row covers.
+        """
+        head = fused[:TABLE_RERANK]
+        if not head:
+            return fused
+        terms = {t: self.idf(t) for t in set(tokens) if len(t) >= 2}
+        top = head[0][1] or 1.0
+        rescored = []
+        for cid, score in head:
+            rows = table_rows(self.chunks[cid].text)
+            best = max((coverage(terms, r) for r in rows), default=0.0)
+            rescored.append((cid, score / top + TABLE_BONUS * best))
+        rescored.sort(key=lambda x: -x[1])
+        return rescored + fused[TABLE_RERANK:]
 
     def _fuse(self, q: str, tokens: list[str], mode: SearchMode, depth: int,
               allowed: set[str] | None) -> list[tuple[str, float]]:

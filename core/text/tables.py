@@ -1,0 +1,32 @@
+"""Table rows in normalised text: `|a|b|` rows, and printed rows of PDF tables.
+
+A printed row (pypdf puts a table's cells on one line) holds amounts and labels and no
+sentence marks: 「一、一般公共预算财政拨款收入2,940.05一、一般公共服务支出2,106.66」.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PROSE_MARK = re.compile(r"[。；！？]")
+# A figure in a printed table: not a year, date, 第X or list number.
+_CELL_FIGURE = re.compile(r"(?<![\d第])\d[\d,]*(?:\.\d+)?(?![\d年月日号期届次部条章])")
+
+
+def is_table_row(line: str) -> bool:
+    """A `|a|b|` row, or a printed table line: amounts and labels, no sentence marks.
+
+    A printed row holds an amount with decimals or thousands separators (2,940.05) or
+    at least two figures; a heading such as 「第二部分 …2024年度部门决算表」 is no row.
+    """
+    if line.startswith("|") and line.endswith("|"):
+        return True
+    if len(line) > 160 or _PROSE_MARK.search(line) or "……" in line:
+        return False
+    cells = _CELL_FIGURE.findall(line)
+    return any("." in c or "," in c for c in cells) or len(cells) >= 2
+
+
+def table_rows(text: str) -> list[str]:
+    """The table rows among the lines of `text`."""
+    return [ln.strip() for ln in text.split("\n") if ln.strip() and is_table_row(ln.strip())]
