@@ -212,10 +212,18 @@ class DocStore:
 
 
     # BM25 tokens, cached so that a rebuild re-tokenises only new chunks ---------
-    def tokens(self, dict_fp: str) -> dict[str, list[str]]:
-        """chunk_id -> BM25 tokens made with the dictionary `dict_fp`."""
-        return {cid: toks.split("\n") if toks else [] for cid, toks in self._db.execute(
-            "SELECT chunk_id, tokens FROM chunk_tokens WHERE dict_fp=?", (dict_fp,))}
+    def tokens(self, dict_fp: str, chunk_ids: Sequence[str] | None = None,
+               ) -> dict[str, list[str]]:
+        """chunk_id -> BM25 tokens made with the dictionary `dict_fp` (all, or these)."""
+        if chunk_ids is None:
+            rows = self._db.execute(
+                "SELECT chunk_id, tokens FROM chunk_tokens WHERE dict_fp=?", (dict_fp,))
+        else:
+            marks = ",".join("?" * len(chunk_ids))
+            rows = self._db.execute(
+                f"SELECT chunk_id, tokens FROM chunk_tokens WHERE dict_fp=? AND chunk_id IN "
+                f"({marks})", (dict_fp, *chunk_ids))
+        return {cid: toks.split("\n") if toks else [] for cid, toks in rows}
 
     def put_tokens(self, dict_fp: str, rows: dict[str, list[str]]) -> None:
         with self._db:

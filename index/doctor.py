@@ -20,7 +20,7 @@ from index.bm25 import BM25Index
 from index.docstore import DocStore
 from index.embedders import recorded_name
 from index.passages import chunk_of
-from index.store import DOCSTORE_NAME, bm25_matches, read_ingested
+from index.store import DOCSTORE_NAME, bm25_matches, read_ingested, sample_rows
 from index.tokenize import dictionary_fingerprint
 from index.vectors import VectorIndex
 
@@ -89,13 +89,15 @@ def examine(config: Config, chunking: dict | None = None) -> Checkup:
             return up
         by_doc = ds.chunk_ids_by_doc()
         ids = ds.chunk_ids()
+        dict_fp = dictionary_fingerprint(config.user_dicts)
+        sample = ds.tokens(dict_fp, sample_rows(ids))
     finally:
         ds.close()
     _check_vectors(config, by_doc, up)
     bm25 = BM25Index.load(root / "bm25")
     if bm25 is None:
         up.faults.append(Fault("BM25", "BM25 索引不存在或无法读取", FROM_DOCSTORE))
-    elif not bm25_matches(bm25, ids, dictionary_fingerprint(config.user_dicts)):
+    elif not bm25_matches(bm25, ids, dict_fp, sample):
         up.faults.append(Fault("BM25", "BM25 索引与文档库的段落不一致（过期，或来自别的索引）",
                                FROM_DOCSTORE))
     return up

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Config
-from core.errors import IndexMismatchError, IndexNotFoundError, StoreDamagedError
+from core.errors import IndexMismatchError, IndexNotFoundError, KBError, StoreDamagedError
 from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
@@ -92,7 +92,11 @@ class IndexStore:
         self.writable = create
         root = config.index_dir
         db = root / DOCSTORE_NAME
-        if not create and not db.is_file():
+        try:
+            exists = db.is_file()
+        except OSError as exc:  # a folder this user may not enter
+            raise KBError(f"无法读取索引 {root}（{exc.strerror}）") from None
+        if not create and not exists:
             raise IndexNotFoundError(
                 f"索引不存在：{root}（缺少 {db}）；请先运行 `kb ingest 路径 --index {root}`，"
                 f"或用 KB_INDEX 指定已有的索引"
@@ -254,7 +258,8 @@ class IndexStore:
                           f"文档库内容无法读取（{_db_reason(exc)}）") from None
         ids = [c.chunk_id for c in chunks]
         bm25 = BM25Index.load(self.bm25_path)
-        if bm25 is not None and not bm25_matches(bm25, ids, self.dict_fp):
+        sample = {cid: cached[cid] for cid in sample_rows(ids) if cid in cached}
+        if bm25 is not None and not bm25_matches(bm25, ids, self.dict_fp, sample):
             bm25 = None  # stale, or copied from another index: rebuilt from the docstore
         if bm25 is None:
             fresh = {c.chunk_id: tokenize(index_text(c)) for c in chunks
@@ -277,7 +282,11 @@ class IndexStore:
     def bm25_fits(self) -> bool:
         """The saved BM25 index covers exactly the docstore's chunks (cheap: no tokenising)."""
         bm25 = BM25Index.load(self.bm25_path)
-        return bm25 is not None and bm25_matches(bm25, self.docstore.chunk_ids(), self.dict_fp)
+        if bm25 is None:
+            return False
+        ids = self.docstore.chunk_ids()
+        sample = self.docstore.tokens(self.dict_fp, sample_rows(ids))
+        return bm25_matches(bm25, ids, self.dict_fp, sample)
 
     def _writing_docstore(self):
         """The docstore to write to: this one, or a writing connection for a reader."""
@@ -297,19 +306,37 @@ class IndexStore:
         return opened()
 
 
-def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str) -> bool:
-    """The saved BM25 covers exactly these chunks, and its matrix has a row for each.
+def sample_rows(ids: list[str]) -> list[str]:
+    """The chunk ids whose BM25 rows `bm25_matches` inspects: first, middle and last."""
+    return sorted({ids[0], ids[len(ids) // 2], ids[-1]}) if ids else []
+
+
+def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str,
+                 sample: dict[str, list[str]] | None = None) -> bool:
+    """The saved BM25 covers exactly these chunks, with a matrix built from their tokens.
 
     The fingerprint alone trusts ids.json; BM25 files copied from another index next to
-    this index's ids.json made every search fail with IndexError.
+    this index's ids.json made every search fail with IndexError. So the matrix must have
+    a row per chunk, and (given `sample`: the stored tokens of `sample_rows(ids)`) its
+    vocabulary must hold every token of the sampled chunks and each sampled row must
+    score its own tokens: a matrix from another index fails one or the other.
     """
     if bm25.fp != fingerprint(ids, dict_fp) or bm25.ids != ids:
         return False
     if not ids:
         return True
-    # bm25s records how many documents its matrix was built from.
-    n_docs = getattr(bm25._r, "scores", {}).get("num_docs")  # noqa: SLF001
-    return n_docs == len(ids)
+    retriever = bm25._r  # noqa: SLF001 - bm25s keeps what is checked here on its object
+    if getattr(retriever, "scores", {}).get("num_docs") != len(ids):
+        return False
+    vocab = getattr(retriever, "vocab_dict", {})
+    row = {cid: i for i, cid in enumerate(ids)}
+    for cid, tokens in (sample or {}).items():
+        tokens = [t for t in tokens if t]
+        if not tokens or cid not in row:
+            continue
+        if any(t not in vocab for t in tokens) or not bm25.scores(tokens)[row[cid]] > 0:
+            return False
+    return True
 
 
 def read_ingested(index_dir: Path) -> list[Path]:

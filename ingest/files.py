@@ -101,6 +101,10 @@ class _Walk:
         self.refused: list[tuple[str, str]] = []
         self.roots: list[Path] = []
         self._seen: set[Path] = set()
+        # Real paths already taken: through followed links a folder or file can be reached
+        # twice (or forever), which would make two documents of one file.
+        self._real_dirs: set[str] = set()
+        self._real_files: dict[str, Path] = {}
 
     def refuse(self, path: Path, reason: str) -> None:
         self.refused.append((str(path), reason))
@@ -111,6 +115,11 @@ class _Walk:
         self._seen.add(path)
         if is_sidecar(path):
             return
+        real = os.path.realpath(path)
+        if real in self._real_files:
+            self.refuse(path, f"与 {self._real_files[real]} 是同一个文件（经符号链接），不重复读取")
+            return
+        self._real_files[real] = path
         if not _utf8_name(path):
             self.refuse(path, "文件名不是有效的 UTF-8 编码，未读取；请改名后再入库")
         elif path.suffix.lower() in self.suffixes:
@@ -133,17 +142,23 @@ class _Walk:
             return
         if real.is_dir():
             self.roots.append(real)
-            self.folder(real, real, {real})
+            self.folder(real, real)
         elif real.is_file():
             self.add_file(real)  # named explicitly: a link is followed, the user chose it
         else:
             self.refuse(p, _not_a_file(real.stat().st_mode))
 
-    def folder(self, root: Path, folder: Path, visited: set[Path]) -> None:
+    def folder(self, root: Path, folder: Path) -> None:
         """Walk `folder` (inside `root`), in name order, without recursion limits."""
         stack = [folder]
         while stack:
             d = stack.pop()
+            real = os.path.realpath(d)
+            if real in self._real_dirs:
+                if d != folder:
+                    self.refuse(d, "经符号链接再次到达已读取的文件夹，不重复读取")
+                continue
+            self._real_dirs.add(real)
             try:
                 entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
             except OSError as exc:
@@ -155,7 +170,7 @@ class _Walk:
                 p = Path(e.path)
                 try:
                     if e.is_symlink():
-                        self._link(root, p, stack, visited)
+                        self._link(root, p, stack)
                     elif e.is_dir(follow_symlinks=False):
                         stack.append(p)
                     elif e.is_file(follow_symlinks=False):
@@ -165,7 +180,7 @@ class _Walk:
                 except OSError as exc:
                     self.refuse(p, f"cannot read file ({exc.strerror or exc})")
 
-    def _link(self, root: Path, p: Path, stack: list[Path], visited: set[Path]) -> None:
+    def _link(self, root: Path, p: Path, stack: list[Path]) -> None:
         try:
             target = p.resolve(strict=True)
         except FileNotFoundError:
@@ -185,11 +200,7 @@ class _Walk:
                            f"需要时加 --follow-links")
             return
         if target.is_dir():
-            if target in visited:
-                self.refuse(p, "符号链接循环（指向已读取的文件夹），未读取")
-                return
-            visited.add(target)
-            stack.append(p)
+            stack.append(p)  # a folder reached twice is named when it is popped
         elif target.is_file():
             self.add_file(p)
         else:

@@ -33,7 +33,7 @@ from index.store import IndexStore
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
-from service.worker import FileReader, FileTimeout
+from service.worker import FileReader, ReadAborted
 
 EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
 
@@ -145,12 +145,11 @@ def ingest(
                     # The file is now unreadable: drop its old entry, not serve stale text.
                     store.remove_document(did)
                     report.removed.append(str(path))
-            except FileTimeout:
+            except ReadAborted as exc:
                 # Maybe only a busy machine: the old entry (if any) stays, and the next
                 # ingest tries again because its hash still differs.
                 kept = "，原有内容保留" if did in stored else ""
-                report.skipped.append((str(path), f"处理超过 {limits.file_seconds:g} 秒"
-                                                  f"（KB_FILE_SECONDS），已跳过{kept}"))
+                report.skipped.append((str(path), exc.reason + kept))
             except OSError as exc:
                 report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
             if bar is not None:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from core.config import IngestLimits
-from core.errors import LoadError
+from core.errors import KBError, LoadError
 from core.models import Chunk, Document
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.files import build_document, check_chunks
@@ -34,10 +34,21 @@ from ingest.loaders import loader_modules
 
 _HEADER = struct.Struct("<Q")
 ROOT = Path(__file__).resolve().parents[1]
+# The child's start (imports) is not charged to the first file's time limit.
+START_SECONDS = 60.0
 
 
 class FileTimeout(Exception):
     """The child took longer than the per-file limit (it has been killed)."""
+
+
+class ReadAborted(Exception):
+    """Reading a file was cut short (time limit, or the child died): the file itself may
+    be fine on a calmer machine, so an ingest keeps its old entry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def read_file(path: Path, chash: str, limits: IngestLimits,
@@ -65,7 +76,7 @@ class FileReader:
 
     def read(self, path: Path, chash: str,
              settings: ChunkSettings) -> tuple[Document, list[Chunk]]:
-        """(document, chunks) of one file; raises LoadError or FileTimeout."""
+        """(document, chunks) of one file; raises LoadError or ReadAborted."""
         if self.in_process:
             return read_file(path, chash, self.limits, settings)
         child = self._child or self._start()
@@ -74,12 +85,12 @@ class FileReader:
             reply = _receive(child, self.limits.file_seconds or None)
         except FileTimeout:
             self._kill()
-            raise
+            raise ReadAborted(f"处理超过 {self.limits.file_seconds:g} 秒（KB_FILE_SECONDS），"
+                              f"已跳过") from None
         except (EOFError, OSError, pickle.UnpicklingError):
             code = self._kill()
-            raise LoadError(str(path), f"读取进程异常退出（退出码 {code}），可能超出内存上限"
-                                       f" {self.limits.file_memory_mb} MB（KB_FILE_MEMORY_MB）"
-                            ) from None
+            raise ReadAborted(f"读取进程异常退出（退出码 {code}），可能超出内存上限 "
+                              f"{self.limits.file_memory_mb} MB（KB_FILE_MEMORY_MB）") from None
         if reply[0] == "ok":
             return reply[1], reply[2]
         raise LoadError(str(path), reply[1])
@@ -93,6 +104,12 @@ class FileReader:
              *modules],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, cwd=ROOT)
+        try:
+            _receive(self._child, START_SECONDS)  # ("ready",)
+        except (FileTimeout, EOFError, OSError, pickle.UnpicklingError):
+            code = self._kill()
+            raise KBError(f"读取文件的子进程无法启动（退出码 {code}）；可设置 KB_FILE_SECONDS=0 "
+                          f"和 KB_FILE_MEMORY_MB=0 改为在本进程内读取（不限时）") from None
         return self._child
 
     def _kill(self) -> int | None:
@@ -163,6 +180,9 @@ def _serve(memory_mb: int, modules: list[str]) -> None:
         except Exception:  # a loader defined where it cannot be imported is simply absent
             pass
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    ready = pickle.dumps(("ready",))
+    stdout.write(_HEADER.pack(len(ready)) + ready)
+    stdout.flush()
     while True:
         header = stdin.read(_HEADER.size)
         if len(header) < _HEADER.size:

@@ -2,6 +2,7 @@
 
     python tools/hostile_files.py FOLDER            # the full sizes of issue 10's bars
     python tools/hostile_files.py FOLDER --small    # the same kinds, small enough for seconds
+    python tools/hostile_files.py FOLDER --bar      # issue 10's bar batch (4 bad, 2 good)
 
 Kinds: huge and single-line text, a .docx zip bomb, deeply nested HTML, truncated,
 encrypted and 5,000-page PDFs, a .pdf that is a .docx, NUL bytes, binary, empty files,
@@ -118,29 +119,45 @@ SMALL_LIMITS = {"KB_MAX_FILE_MB": "2", "KB_MAX_UNZIPPED_MB": "32", "KB_MAX_PAGES
                 "KB_MAX_HTML_DEPTH": "1000", "KB_MAX_DOC_CHARS": "200000"}
 
 
+# Issue 10's bar batch: these four plus two good files, under two minutes and 1 GB.
+BAR_BATCH = ("huge.txt", "bomb.docx", "deep.html", "single_line.txt")
+
+
+def write_bar_batch(folder: Path) -> dict[str, str]:
+    """The bar's four bad files (full size) and two good files (`good_*.txt`)."""
+    out = write_size_bombs(folder, small=False)
+    for i, text in enumerate((GOOD_TEXT, GOOD_TEXT.replace("三会一课", "主题党日"))):
+        name = f"good_{i + 1}.txt"
+        (folder / name).write_text(text.replace("通知", f"第{i + 1}号通知"), encoding="utf-8")
+        out[name] = "ingest"
+    return out
+
+
+def write_size_bombs(folder: Path, *, small: bool) -> dict[str, str]:
+    """A huge text, a .docx zip bomb, deeply nested HTML and a single 10 MB line."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_repeated(folder / "huge.txt", (SENTENCE + "。\n").encode(),
+                    3 * MiB if small else 100 * MiB)
+    zip_bomb_docx(folder / "bomb.docx", 64 * MiB if small else 3 * 1024 * MiB)
+    depth = 20_000 if small else 100_000
+    (folder / "deep.html").write_bytes(
+        ("<html><body>" + "<div>" * depth + "深" + "</div>" * depth + "</body></html>").encode())
+    # One line without any sentence end: 10 MB (3.5 million characters).
+    _write_repeated(folder / "single_line.txt", "机关党建".encode(),
+                    1 * MiB if small else 10 * MiB)
+    return dict.fromkeys(BAR_BATCH, "skip")
+
+
 def write_hostile(folder: Path, *, small: bool = False) -> dict[str, str]:
     """Write the hostile files into `folder` (created); returns {name: expectation}."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, str] = {}
+    out = write_size_bombs(folder, small=small)
 
     def put(name: str, data: bytes, expect: str) -> None:
         (folder / name).write_bytes(data)
         out[name] = expect
 
-    # Size and work bombs.
-    _write_repeated(folder / "huge.txt", (SENTENCE + "。\n").encode(),
-                    3 * MiB if small else 100 * MiB)
-    out["huge.txt"] = "skip"
-    zip_bomb_docx(folder / "bomb.docx", 64 * MiB if small else 3 * 1024 * MiB)
-    out["bomb.docx"] = "skip"
-    depth = 20_000 if small else 100_000
-    put("deep.html", ("<html><body>" + "<div>" * depth + "深" + "</div>" * depth
-                      + "</body></html>").encode(), "skip")
-    # One line without any sentence end: 10 MB (3.5 million characters).
-    _write_repeated(folder / "single_line.txt", "机关党建".encode(),
-                    1 * MiB if small else 10 * MiB)
-    out["single_line.txt"] = "skip"
     put("many_pages.pdf", _many_pages_pdf(300 if small else 5000), "skip")
 
     # Damaged or disguised containers.
@@ -202,8 +219,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--small", action="store_true", help="small sizes (seconds, not minutes)")
+    ap.add_argument("--bar", action="store_true", help="only issue 10's bar batch")
     args = ap.parse_args()
-    for name, expect in sorted(write_hostile(args.folder, small=args.small).items()):
+    made = (write_bar_batch(args.folder) if args.bar
+            else write_hostile(args.folder, small=args.small))
+    for name, expect in sorted(made.items()):
         print(f"{expect:6} {name!r}")
 
 
