@@ -219,3 +219,92 @@ def test_index_is_opened_once_per_process(index_dir):
     assert get_searcher(config) is first
     reset_searcher()  # what the 入库 page does after an ingest
     assert get_searcher(config) is not first
+
+
+# -- the app follows the index (generation token), issue 10 ---------------------------------
+
+
+def _search(at, query: str) -> str:
+    _page(at, "views/search.py")
+    at.text_input(key="search-query").input(query)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_app_sees_a_cli_ingest_and_a_deleted_document(tmp_path, monkeypatch, embedder):
+    from core.config import load_config
+    from service.wiring import run_ingest
+
+    index = build_index(tmp_path, embedder=embedder)
+    monkeypatch.setenv("KB_INDEX", str(index))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert "防汛值班" not in _search(at, "防汛值班")
+    docs = tmp_path / "docs"
+    (docs / "fangxun.txt").write_text("关于做好防汛值班工作的通知\n\n汛期实行防汛值班制度。\n",
+                                      encoding="utf-8")
+    config = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index)
+    run_ingest(config, [docs], progress=False, embedder=embedder)  # as `kb ingest` would
+    assert "防汛值班" in _search(at, "防汛值班")  # no restart, no upload
+    (docs / "fangxun.txt").unlink()
+    run_ingest(config, [docs], progress=False, embedder=embedder)
+    assert "防汛值班" not in _search(at, "防汛值班")
+
+
+def test_deleted_index_is_explained_and_uploads_work_again(tmp_path, monkeypatch, embedder):
+    import shutil
+
+    index = build_index(tmp_path, embedder=embedder)
+    monkeypatch.setenv("KB_INDEX", str(index))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert "红色驿站" in _search(at, "红色驿站")
+    shutil.rmtree(index)
+    _page(at, "views/search.py")
+    assert any("尚未找到知识库索引" in i.value for i in at.info)
+    _page(at, "views/ingest.py")
+    at.file_uploader[0].set_value([("通知.txt", "关于读书月的通知\n\n组织读书分享会。\n".encode(),
+                                    "text/plain")]).run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["新增"] == "1"
+    assert "读书" in _search(at, "读书分享会")
+
+
+def test_a_damaged_index_shows_the_cli_message(tmp_path, monkeypatch, embedder):
+    import shutil
+
+    index = build_index(tmp_path, embedder=embedder)
+    shutil.rmtree(index / "chroma")
+    monkeypatch.setenv("KB_INDEX", str(index))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    _page(at, "views/search.py")
+    errors = "\n".join(e.value for e in at.error)
+    assert "向量库不存在" in errors and "kb doctor --repair" in errors
+
+
+def test_replace_button_replaces_an_upload_after_confirmation(tmp_path, monkeypatch):
+    index = tmp_path / "idx"
+    monkeypatch.setenv("KB_INDEX", str(index))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
+    at = st_testing.AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    _page(at, "views/ingest.py")
+    at.file_uploader[0].set_value([("通知.txt", "关于读书月的通知\n\n组织读书分享会。\n".encode(),
+                                    "text/plain")]).run()
+    at.button[0].click().run()
+    _page(at, "views/documents.py")
+    assert at.header[0].value == "关于读书月的通知"
+    go = at.button(key=next(b.key for b in at.button if b.key.startswith("replace-go-")))
+    assert go.disabled  # no file, no confirmation
+    doc_key = go.key.removeprefix("replace-go-")
+    at.file_uploader(key=f"replace-file-{doc_key}").set_value(
+        [("通知.txt", "关于防汛值班的通知\n\n汛期实行值班制度。\n".encode(), "text/plain")]).run()
+    assert at.button(key=go.key).disabled  # still needs the confirmation
+    at.checkbox(key=f"replace-ok-{doc_key}").check().run()
+    at.button(key=go.key).click().run()
+    assert not at.exception, at.exception
+    assert any("已用 通知.txt 替换原文档" in s.value for s in at.success)
+    assert at.header[0].value == "关于防汛值班的通知"
+    assert len(list((tmp_path / "idx-uploads").glob("*/*"))) == 1  # the old file is gone
