@@ -35,6 +35,11 @@ PASSAGES_PER_CHUNK = 3
 # A figure asked of a table (决算表/预算/栏 … 多少): see Searcher._table_rerank.
 _TABLE_QUERY = re.compile(r"(?:表|栏|科目|决算|预算|经费|支出|收入).{0,30}?(?:多少|几|是多少)")
 TABLE_RERANK = 30
+_PLAIN = (".txt", ".md")
+
+
+def _format_rank(chunk) -> int:
+    return 0 if chunk.source.lower().endswith(_PLAIN) else 1
 TABLE_BONUS = 1.0
 
 
@@ -157,6 +162,7 @@ class Searcher:
             if _TABLE_QUERY.search(q):
                 fused = self._table_rerank(tokens, fused)
             fused, pinned, missing = self._apply_exact(q, fused, allowed)
+        fused = self._collapse_copies(fused)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
         for rank, (cid, score) in enumerate(fused[:k], start=1):
@@ -165,6 +171,21 @@ class Searcher:
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
         return SearchResult(hits, tuple(pinned), tuple(missing))
+
+    def _collapse_copies(self, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """One hit per passage text: the same document kept as .txt and .docx (or as a
+        web page and its text) would fill the list twice. The group keeps its best rank
+        and is shown by its plain-text copy, the one a converter altered least."""
+        # Equal scores (two copies with the same text and title) put the plain copy first.
+        ranked = sorted(fused, key=lambda x: (-round(x[1], 9), _format_rank(self.chunks[x[0]])))
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for cid, score in ranked:
+            groups.setdefault(self.chunks[cid].text, []).append((cid, score))
+        out = []
+        for members in groups.values():  # dicts keep first-seen (rank) order
+            plain = [cid for cid, _ in members if _format_rank(self.chunks[cid]) == 0]
+            out.append((plain[0] if plain else members[0][0], members[0][1]))
+        return out
 
     def _table_rerank(self, tokens: list[str], fused: list[tuple[str, float]]
                       ) -> list[tuple[str, float]]:
