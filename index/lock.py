@@ -165,6 +165,30 @@ def try_writer_lock(index_dir: Path) -> WriterLock | None:
     return lock
 
 
+def writer_active(index_dir: Path) -> bool:
+    """True while another process (or thread) holds the writer lock; never waits.
+
+    A shared lock is tried on a read-only descriptor, so this works in a read-only index
+    too and does not exclude other readers; a writer meanwhile retries its poll.
+    """
+    if held_by_me(index_dir):
+        return False
+    entry = _HELD.get(_key(index_dir))
+    if entry is not None and entry.depth:
+        return True  # another thread of this process
+    try:
+        fd = os.open(Path(index_dir) / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: nobody ever wrote here while we looked
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the shared lock
+    return False
+
+
 def generation(index_dir: Path) -> str | None:
     """The current generation token, or None when the index has none (or is gone)."""
     try:

@@ -38,7 +38,7 @@ from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, recorded_name
-from index.lock import GENERATION_NAME, LOCK_NAME, try_writer_lock
+from index.lock import GENERATION_NAME, LOCK_NAME, try_writer_lock, writer_active
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
@@ -145,8 +145,9 @@ class IndexStore:
             n_vectors = self.vectors.count()
         except StoreDamagedError as exc:
             raise damaged(self.config.index_dir, str(exc)) from None
-        # Each chunk has at least its whole-chunk vector (windows come on top).
-        if n_vectors < n_chunks:
+        # Each chunk has at least its whole-chunk vector (windows come on top). While a
+        # writer replaces a document its vectors are briefly gone: not a fault then.
+        if n_vectors < n_chunks and not writer_active(self.config.index_dir):
             raise damaged(self.config.index_dir,
                           f"向量库缺少向量（段落 {n_chunks} 个，向量只有 {n_vectors} 个）")
 

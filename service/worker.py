@@ -167,10 +167,28 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     return b"".join(parts)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this child when its parent dies (a kill -9 of `kb ingest` must not
+    leave a child parsing a hostile file forever); elsewhere end of input does it."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _serve(memory_mb: int, modules: list[str]) -> None:
     import importlib
     import resource
 
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        return
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -170,3 +170,26 @@ def test_two_concurrent_cli_ingests_lose_nothing(tmp_path, holder, config):
         q = doc.title
         assert doc.doc_id in {h.chunk.doc_id for h in s.search(q, k=10, mode="bm25")}, q
         assert doc.doc_id in {h.chunk.doc_id for h in s.search(q, k=10, mode="vector")}, q
+
+
+def test_vectors_briefly_missing_during_a_write_are_not_a_fault(small_corpus, config, embedder,
+                                                                holder):
+    """A writer replacing a document deletes its vectors before adding the new ones; a
+    reader opening at that moment must not report damage (it does once the writer is gone)."""
+    from core.errors import StoreDamagedError
+    from index.lock import writer_active
+    from index.store import IndexStore
+
+    run_ingest(config, [small_corpus], progress=False, embedder=embedder)
+    store = IndexStore(config, create=True)
+    store.vectors.delete_ids(next(iter(store.docstore.chunk_ids_by_doc().values())))
+    store.close()
+    assert not writer_active(config.index_dir)
+    with pytest.raises(StoreDamagedError, match="向量库缺少向量"):
+        open_searcher(config)
+    h = holder()
+    assert writer_active(config.index_dir)
+    assert open_searcher(config).search("青年干部", k=1, mode="bm25")
+    h.send_signal(signal.SIGKILL)
+    h.wait()
+    assert not writer_active(config.index_dir)
