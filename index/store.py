@@ -33,7 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Config
-from core.errors import IndexMismatchError, IndexNotFoundError, KBError, StoreDamagedError
+from core.errors import (
+    IndexBusyError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    KBError,
+    StoreDamagedError,
+)
 from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
@@ -88,6 +94,17 @@ class IndexStore:
 
     def __init__(self, config: Config, *, create: bool = False,
                  vectors: bool = True) -> None:
+        try:
+            self._open(config, create, vectors)
+        except (StoreDamagedError, IndexNotFoundError):
+            # A rebuild (or a first ingest) in progress looks like a missing or damaged
+            # store for a moment: say so instead of sending the user to a repair.
+            if not create and writer_active(config.index_dir):
+                raise IndexBusyError(f"索引 {config.index_dir} 正在被另一个进程写入（例如重建），"
+                                     f"暂时无法打开；请稍后再试") from None
+            raise
+
+    def _open(self, config: Config, create: bool, vectors: bool) -> None:
         self.config = config
         self.writable = create
         root = config.index_dir

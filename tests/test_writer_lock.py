@@ -193,3 +193,19 @@ def test_vectors_briefly_missing_during_a_write_are_not_a_fault(small_corpus, co
     h.send_signal(signal.SIGKILL)
     h.wait()
     assert not writer_active(config.index_dir)
+
+
+def test_an_index_being_rebuilt_is_busy_not_damaged(small_corpus, config, embedder, holder):
+    from core.errors import IndexNotFoundError, StoreDamagedError
+    from index.store import IndexStore
+
+    run_ingest(config, [small_corpus], progress=False, embedder=embedder)
+    h = holder()
+    IndexStore.wipe(config.index_dir)  # what a rebuild does first, under the lock
+    with pytest.raises(IndexBusyError, match="正在被另一个进程写入"):
+        open_searcher(config)
+    h.send_signal(signal.SIGKILL)
+    h.wait()
+    with pytest.raises(IndexNotFoundError):
+        open_searcher(config)
+    assert not issubclass(IndexBusyError, StoreDamagedError)
