@@ -1,12 +1,7 @@
 """One knowledge-base index on disk: docstore (SQLite) + vectors (Chroma) + BM25.
 
-Layout of an index directory:
-    docstore.sqlite   documents, chunk spans, settings (source of truth)
-    chroma/           embedded Chroma (unless a Chroma server is configured): one vector
-                      per passage (index.passages), several per long chunk
-    bm25/             bm25s index + the chunk ids it covers
-    ingested.json     the folders and files named to ingests (what a repair re-reads)
-    writer.lock       the writer lock (index.lock); generation: the change counter
+Layout of an index directory: see `index.layout` (Chroma holds one vector per passage,
+index.passages, several per long chunk).
 
 Opened for reading (the default) nothing is created or written, except a rebuilt BM25
 index saved when the writer lock happens to be free; faults found on opening raise
@@ -24,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,31 +38,18 @@ from core.models import Chunk, Document
 from index.bm25 import BM25Index, fingerprint
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, recorded_name
-from index.lock import GENERATION_NAME, LOCK_NAME, try_writer_lock, writer_active
+from index.layout import (
+    DOCSTORE_NAME,
+    damaged,
+    db_reason,
+    read_ingested,
+    wipe_stores,
+    write_ingested,
+)
+from index.lock import try_writer_lock, writer_active
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vectors import VectorIndex
-
-DOCSTORE_NAME = "docstore.sqlite"
-INGESTED_NAME = "ingested.json"
-# What a rebuild deletes: the stores and their temporary files, nothing else.
-STORE_ENTRIES = frozenset({DOCSTORE_NAME, f"{DOCSTORE_NAME}-wal", f"{DOCSTORE_NAME}-shm",
-                           f"{DOCSTORE_NAME}-journal", "chroma", "bm25", "bm25.tmp",
-                           "bm25.old", INGESTED_NAME})
-
-
-def repair_hint(index_dir: Path) -> str:
-    """The command that repairs an index, as printed in fault messages."""
-    return f"运行 `kb doctor --repair --index {index_dir}` 修复"
-
-
-def damaged(index_dir: Path, what: str) -> StoreDamagedError:
-    """One line: which index, what is wrong, and the command that repairs it."""
-    return StoreDamagedError(f"索引 {index_dir} 损坏：{what}；{repair_hint(index_dir)}")
-
-
-def _db_reason(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:120] or type(exc).__name__
 
 
 def index_text(chunk: Chunk) -> str:
@@ -125,7 +106,7 @@ class IndexStore:
             self.docstore = DocStore(db, readonly=not create)
             recorded = self.docstore.get_setting("embed_model")
         except sqlite3.DatabaseError as exc:
-            raise damaged(root, f"文档库 {db.name} 无法读取（{_db_reason(exc)}）") from None
+            raise damaged(root, f"文档库 {db.name} 无法读取（{db_reason(exc)}）") from None
         if recorded is None:
             if not create:
                 raise damaged(root, f"文档库 {db.name} 中没有建库记录（首次入库未完成？）")
@@ -157,7 +138,7 @@ class IndexStore:
             _, n_chunks = self.docstore.counts()
         except sqlite3.DatabaseError as exc:
             raise damaged(self.config.index_dir,
-                          f"文档库无法读取（{_db_reason(exc)}）") from None
+                          f"文档库无法读取（{db_reason(exc)}）") from None
         try:
             n_vectors = self.vectors.count()
         except StoreDamagedError as exc:
@@ -209,22 +190,7 @@ class IndexStore:
     def close(self) -> None:
         self.docstore.close()
 
-    @staticmethod
-    def wipe(index_dir: Path) -> None:
-        """Delete the stores of an index (for --rebuild), keeping its lock and generation.
-
-        The lock file must survive: a writer waiting on it would otherwise get a lock on
-        a deleted file while a third process locks a new one.
-        """
-        if not index_dir.is_dir():
-            return
-        for entry in index_dir.iterdir():
-            if entry.name in (LOCK_NAME, GENERATION_NAME) or entry.name not in STORE_ENTRIES:
-                continue  # the lock, and anything that is not ours, stays
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+    wipe = staticmethod(wipe_stores)
 
     def ingested_paths(self) -> list[Path]:
         """Folders and files ever named to an ingest of this index (for a repair)."""
@@ -232,12 +198,7 @@ class IndexStore:
 
     def record_ingested(self, paths: Iterable[Path], *, replace: bool = False) -> None:
         """Remember the absolute paths an ingest was given (a rebuild replaces the list)."""
-        old = [] if replace else [str(p) for p in self.ingested_paths()]
-        new = sorted(set(old) | {os.path.abspath(p) for p in paths})
-        path = self.config.index_dir / INGESTED_NAME
-        tmp = path.with_name(f".{INGESTED_NAME}.tmp")
-        tmp.write_text(json.dumps(new, ensure_ascii=False, indent=0), encoding="utf-8")
-        os.replace(tmp, path)
+        write_ingested(self.config.index_dir, paths, replace=replace)
 
     def remove_document(self, doc_id: str) -> None:
         """Delete a document from the docstore first, then its vectors."""
@@ -273,7 +234,7 @@ class IndexStore:
                 cached = self.docstore.tokens(self.dict_fp)
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
             raise damaged(self.config.index_dir,
-                          f"文档库内容无法读取（{_db_reason(exc)}）") from None
+                          f"文档库内容无法读取（{db_reason(exc)}）") from None
         ids = [c.chunk_id for c in chunks]
         bm25 = BM25Index.load(self.bm25_path)
         sample = {cid: cached[cid] for cid in sample_rows(ids) if cid in cached}
@@ -355,12 +316,3 @@ def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str,
         if any(t not in vocab for t in tokens) or not bm25.scores(tokens)[row[cid]] > 0:
             return False
     return True
-
-
-def read_ingested(index_dir: Path) -> list[Path]:
-    """The paths recorded by `IndexStore.record_ingested` (empty when none or unreadable)."""
-    try:
-        data = json.loads((index_dir / INGESTED_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [Path(p) for p in data if isinstance(p, str)]

@@ -21,9 +21,10 @@ from pathlib import Path
 from core.config import Config
 from index.doctor import FROM_CHUNKS, FROM_DOCSTORE, FROM_SOURCES, Checkup, examine
 from index.embedders import Embedder
+from index.layout import DOCSTORE_NAME, read_ingested
 from index.lock import bump_generation
 from index.passages import passages
-from index.store import DOCSTORE_NAME, IndexStore, read_ingested
+from index.store import IndexStore
 from ingest.chunking import ChunkSettings
 from service.wiring import embedder_factory, make_tokenizer_for, run_ingest, writer_lock
 
@@ -69,7 +70,9 @@ def _salvage_sources(db: Path) -> list[Path]:
         pass  # the rows before the damage are kept
     finally:
         con.close()
-    return [p for p in found if p.is_absolute()]
+    # Indexes made before issue 10 stored the path as typed: relative to where `kb ingest`
+    # ran, most likely here; only paths that exist are re-read, so a wrong guess reads nothing.
+    return [p if p.is_absolute() else Path.cwd() / p for p in found]
 
 
 def _rebuild_from_sources(config: Config, emb: Embedder, settings: ChunkSettings) -> str:

@@ -14,7 +14,8 @@ from core.config import IngestLimits, load_config
 from core.errors import ConfigError, LoadError
 from core.models import DocMeta, Document
 from ingest.chunking import ChunkSettings, chunk_document
-from ingest.loaders import html_depth, load_file
+from ingest.limits import html_depth
+from ingest.loaders import load_file
 from service.wiring import open_searcher, run_ingest
 from tests.conftest import FAKE_ENV
 
@@ -76,7 +77,7 @@ def test_zip_ratio_and_depth_measures():
     assert html_depth(b"<html><body><div><p>x</p></div></body></html>") == 4
     assert html_depth(b"<div>" * 5000) == 2048  # libxml2's cap
     ok = docx_bytes(GOOD)
-    from ingest.loaders import check_zip
+    from ingest.limits import check_zip
 
     check_zip(ok, IngestLimits())  # an ordinary .docx passes
     buf = io.BytesIO()
