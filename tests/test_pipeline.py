@@ -162,3 +162,43 @@ def test_real_model_finds_a_paraphrase_by_vectors(small_corpus, real_config, rea
     q = "党务干部一年要学习多长时间"
     assert s.search(q, k=1, mode="vector")[0].chunk.section[-1] == "第三条"
     assert s.search(q, k=1, mode="hybrid")[0].chunk.section[-1] == "第三条"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.8, 1.6, 2.4, 3.2])
+def test_kill_9_of_a_real_ingest_then_one_rerun(tmp_path, config, embedder, after):
+    """kill -9 of `kb ingest` at several moments: one re-run leaves no duplicate chunks,
+    docstore and vectors agree, and no reading child outlives its parent."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    import psutil
+
+    root = Path(__file__).resolve().parents[1]
+    docs = tmp_path / "docs"
+    shutil.copytree(root / "corpus", docs)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_EMBED_MODEL": "hash",
+           "PYTHONPATH": str(root)}
+    args = [sys.executable, "-m", "cli", "ingest", str(docs), "--index",
+            str(config.index_dir), "--no-progress"]
+    p = subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(after)
+    children = psutil.Process(p.pid).children(recursive=True)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    psutil.wait_procs(children, timeout=10)
+    assert not [c for c in children if c.is_running() and c.status() != "zombie"]
+    r = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    from index.store import IndexStore
+
+    store = IndexStore(config)
+    by_doc = store.docstore.chunk_ids_by_doc()
+    ids = [c for cs in by_doc.values() for c in cs]
+    assert len(ids) == len(set(ids))
+    assert {chunk_of(v) for v in store.vectors.all_ids()} == set(ids)
+    files = [f for f in docs.rglob("*") if f.is_file()]
+    assert len(by_doc) == len(files)
