@@ -27,6 +27,10 @@ from core.text.numerals import int_to_cn
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
 _HEADER_CHARS = 300  # how much of a document's beginning counts as its header
+_HEAD_LINES = 3
+_YEAR_IN_HEAD = re.compile(r"(?:19|20)\d{2}\s*年")
+# Questions about the moment (明天的天气, 今天中午的菜): no document can answer them.
+_NOW = re.compile(r"今天|明天|后天|昨天|今晚|明晚|今早|明早|此刻|这会儿|现在几点|这周末|本周末")
 
 
 @dataclass(frozen=True)
@@ -264,15 +268,20 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     for a figure it must be in the quoted passage's chunk, the title or the document
     date: a figure from another year's paragraph is not the answer.
     """
+    # The title and first lines: where a 决算 or a 计划 names its year (2024年度部门决算).
+    head = doc.title + "\n" + "\n".join(doc.text.split("\n", _HEAD_LINES)[:_HEAD_LINES])
     for y in q.years:
         pat = year_pattern(y)
-        # Dated by its metadata, its title or its header (a 决算 names its year on top).
-        dated = ((doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
-                 or bool(pat.search(doc.text[:_HEADER_CHARS])))
+        dated = ((doc.meta.date or "").startswith(str(y))
+                 or bool(re.search(rf"(?:{pat.pattern})\s*年", head)))
         if not (dated or pat.search(doc.text)):
             return False
-        if q.asks in ("number", "duration") and not (dated or pat.search(c.hit.chunk.text)):
-            return False
+        if q.asks in ("number", "duration") and not dated:
+            # A document of another year (a 2025 budget, the 2024 report) gives the asked
+            # year's figure only where it names that year beside the figure.
+            other = bool(_YEAR_IN_HEAD.search(head))
+            if not pat.search(c.text if other else c.hit.chunk.text):
+                return False
     if not all(lv in doc.text or lv.replace("“", "").replace("”", "") in doc.text
                for lv in q.levels):
         return False
@@ -384,6 +393,9 @@ def _case_list(searcher, ev: Evidence) -> list[Candidate]:
 
 def _supported(ev: Evidence, s: AskSettings) -> bool:
     if not ev.candidates or ev.unmet:
+        return False
+    if _NOW.search(ev.question.text) and not any(
+            _NOW.search(c.text) for c in ev.candidates[:3]):
         return False
     if ev.result.pinned:
         return True
