@@ -334,6 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `kb search … | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a full disk, a folder removed meanwhile: one line, not a trace
+        where = f"：{printable(str(exc.filename))}" if exc.filename else ""
+        print(f"kb: 错误: 文件读写失败（{exc.strerror or exc}）{where}", file=sys.stderr)
+        return 2
+
 
 
 if __name__ == "__main__":
