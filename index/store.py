@@ -177,15 +177,18 @@ class IndexStore:
             self.vectors.add(passages, vectors)
         self.docstore.put(doc, chunks, label)
 
+    def sources_under(self, folder: Path) -> dict[str, str]:
+        """doc_id -> source of every document whose (absolute) source lies under `folder`."""
+        folder = Path(os.path.abspath(folder))
+        return {did: src for did, src in self.docstore.sources().items()
+                if Path(src).is_absolute() and Path(src).is_relative_to(folder)}
+
     def remove_under(self, folder: Path) -> list[str]:
         """Remove every document whose source lies under `folder`; returns their sources."""
-        folder = Path(os.path.abspath(folder))
-        gone = []
-        for did, source in self.docstore.sources().items():
-            if Path(source).is_absolute() and Path(source).is_relative_to(folder):
-                self.remove_document(did)
-                gone.append(source)
-        return gone
+        gone = self.sources_under(folder)
+        for did in gone:
+            self.remove_document(did)
+        return list(gone.values())
 
     def close(self) -> None:
         self.docstore.close()

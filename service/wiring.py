@@ -84,25 +84,28 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
 
     paths = [Path(os.path.abspath(p)) for p in paths]
     with writer_lock(config, wait=wait, on_wait=on_wait):
-        moved = migrate_legacy_uploads(config)
+        migrate_legacy_uploads(config)
         if rebuild:
             IndexStore.wipe(config.index_dir)
             if config.uploads.is_dir():
                 paths.append(config.uploads)
-        elif moved:
-            paths.extend(moved)
         store = IndexStore(config, create=True)
         try:
             if rebuild and config.chroma.host:
                 store.vectors.delete_ids(store.vectors.all_ids())
-            # Documents of the old upload folder are now read from their new place.
-            old = store.remove_under(config.index_dir / "uploads") if moved else []
+            # Documents of the old upload folder are read from their new place (also when
+            # an earlier run moved the files and then failed), and dropped only after that.
+            legacy = store.sources_under(config.index_dir / "uploads")
+            if legacy and config.uploads.is_dir() and config.uploads not in paths:
+                paths.append(config.uploads)
             emb = embedder or embedder_factory(config)()
-            report = ingest(paths, store, emb, make_tokenizer_for(config),
-                            settings or ChunkSettings(), progress=progress, on_file=on_file,
-                            limits=config.limits, follow_links=follow_links,
-                            uploads=config.uploads)
-            report.removed.extend(old)
+            tokenize = make_tokenizer_for(config)
+            report = ingest(paths, store, emb, tokenize, settings or ChunkSettings(),
+                            progress=progress, on_file=on_file, limits=config.limits,
+                            follow_links=follow_links, uploads=config.uploads)
+            if legacy:
+                report.removed.extend(store.remove_under(config.index_dir / "uploads"))
+                store.snapshot(tokenize)
             store.record_ingested([p for p in paths if p != config.uploads], replace=rebuild)
             store.docstore.checkpoint()
             if rebuild or report.changed or any(report.repaired):

@@ -165,3 +165,19 @@ def test_a_folder_document_cannot_be_replaced_from_the_app(small_corpus, config,
     did = next(iter(open_searcher(config).docs))
     with pytest.raises(KBError, match="只有上传的文档"):
         replace_upload(config, did, "x.txt", NOTICE_A.encode(), embedder=embedder)
+
+
+def test_old_layout_uploads_move_on_an_ordinary_ingest(small_corpus, config, embedder):
+    legacy = config.index_dir / "uploads"
+    legacy.mkdir(parents=True)
+    (legacy / "通知.txt").write_text(NOTICE_A, encoding="utf-8")
+    _ingest(config, [legacy], embedder)  # how the app stored uploads before issue 10
+    old_sources = set(open_searcher(config).store.docstore.sources().values())
+    assert old_sources == {str(legacy / "通知.txt")}
+    r = _ingest(config, [small_corpus], embedder)
+    assert r.removed == [str(legacy / "通知.txt")] and len(r.added) == 3
+    s = open_searcher(config)
+    moved = [d.source for d in s.docs.values() if Path(d.source).name == "通知.txt"]
+    assert len(moved) == 1 and Path(moved[0]).is_relative_to(config.uploads)
+    assert "读书" in s.search("读书分享会", k=1, mode="bm25")[0].chunk.title
+    assert s.store.bm25_fits()
