@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from answer.question import MEASURES, Question, analyze, unit_pattern, year_pattern
+from answer.question import (
+    MEASURES,
+    Question,
+    analyze,
+    figure_kind,
+    unit_pattern,
+    year_pattern,
+)
 from answer.references import reference_for
 from answer.units import has_figure, units_in
 from core.models import Answer, Citation, Document, Filters, Hit, SearchResult
@@ -28,6 +35,7 @@ from core.text.numerals import int_to_cn
 REFUSAL_TEXT = "知识库中未找到相关依据"
 _HEADER_CHARS = 300  # how much of a document's beginning counts as its header
 _HEAD_LINES = 3
+_MONEY_TABLE = re.compile(r"单位[：:]\s*(?:万元|元|亿元)")
 _YEAR_IN_HEAD = re.compile(r"(?:19|20)\d{2}\s*年")
 # Questions about the moment (明天的天气, 今天中午的菜): no document can answer them.
 _NOW = re.compile(r"今天|明天|后天|昨天|今晚|明晚|今早|明早|此刻|这会儿|现在几点|这周末|本周末")
@@ -293,15 +301,20 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
 
 def _measured(searcher, q: Question, c: Candidate) -> bool:
     """A 「多少人」 question is answered by a figure in persons (人/名/位), not in issues."""
-    if not q.measure:
-        return True
     doc = searcher.docs[c.hit.chunk.doc_id]
     seen = c.text + "".join(doc.text[a:b] for a, b in c.context)
     if c.kind == "row":
         # A table states its unit once, in its header (单位：万元); a figure in persons
         # or days is not read off a money table.
-        money = "元" in seen or "万元" in doc.text[:_HEADER_CHARS] or "单位" in seen
-        return q.measure in ("元", "万元", "钱") or not money
+        money = bool(_MONEY_TABLE.search(doc.text, max(0, c.start - 3000), c.start))
+        if money:
+            return q.measure in ("元", "万元", "钱", "") and figure_kind(q.text) in ("", "元")
+        return True
+    kind = figure_kind(q.text)
+    if kind and not re.search(kind, seen):
+        return False
+    if not q.measure:
+        return True
     words = "|".join(map(re.escape, MEASURES.get(q.measure, (q.measure,))))
     figure = rf"[\d〇零一二两三四五六七八九十百千万亿]\s*(?:万|亿)?\s*(?:{words})"
     return bool(re.search(figure, seen))

@@ -161,6 +161,21 @@ _GENERIC_UNITS = frozenset({"机关党委", "党委", "工委", "纪委", "委�
                             "超市", "股市", "县级市", "地级市", "直辖市", "省会城市"})
 
 
+_ORGAN_AFTER = r"[\u4e00-\u9fff]{0,8}(?:人民政府办公室|人民政府|办公室|委员会|局|厅|委|部)"
+
+
+def _joined_organs(q: str, tokens: tuple[str, ...]) -> list[str]:
+    """A region word and the organ named right after it, as one name: 普陀区 + 人民政府办公室
+    → 普陀区人民政府办公室 (each word alone says less than the whole)."""
+    out = []
+    for region in dict.fromkeys(t for t in tokens if _DISTRICT.match(t)):
+        for m in re.finditer(re.escape(region) + _ORGAN_AFTER, q):
+            name = m.group(0)
+            if name != region and not re.search(r"[各等和的及与对在是]", name[len(region):]):
+                out.append(name)
+    return out
+
+
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Units, organs and regions the question names (示例市财政局, 发改委, 四川省).
 
@@ -169,6 +184,7 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     """
     found = [t for t in tokens if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t))
              and t not in _GENERIC_UNITS]
+    found += _joined_organs(q, tokens)
     found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(_TITLE.sub(" ", q))]
     out = []
     for u in found:
@@ -262,6 +278,22 @@ MEASURES: dict[str, tuple[str, ...]] = {
 }
 _MEASURE = re.compile(r"(?:多少|几)(个工作日|万元|个月|学时|小时|"
                       r"[人名位份元钱次天年周户件期家篇本部所套岁分])")
+
+
+# What kind of figure answers 「多少比例」「多少钱」 when no measure word follows 多少.
+FIGURE_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"比例|百分之|费率|增长多少|增幅|降幅|占比|多少成"),
+     r"%|‰|分之|[一二三四五六七八九]成|倍"),
+    (re.compile(r"多少钱|金额|费用|经费|资金|价格|多少元"), r"元"),
+)
+
+
+def figure_kind(q: str) -> str:
+    """A pattern the answering figure must match (% for a ratio, 元 for money), or ""."""
+    for ask, figure in FIGURE_KINDS:
+        if ask.search(q):
+            return figure
+    return ""
 
 
 def measure(q: str) -> str:

@@ -80,3 +80,19 @@ def test_table_rows_and_figures():
     assert not is_table_row("本年收入合计2946.25万元，其中财政拨款收入2940.05万元。")
     assert has_figure("每人每季度不少于两次") and has_figure("交纳0.5%")
     assert not has_figure("第二条 本办法适用于各级党支部")
+
+
+def test_organ_names_are_read_whole():
+    toks = ("普陀区", "人民", "政府", "人民政府", "办公室", "2023", "部门", "预算")
+    got = units("普陀区人民政府办公室2023年部门预算的财政拨款收入是多少？", toks)
+    assert "普陀区人民政府办公室" in got
+    assert units("示例市各部门机关党委要做什么", ("示例市", "各部门", "机关党委")) == ()
+
+
+def test_the_kind_of_figure_asked():
+    from answer.question import figure_kind
+
+    assert figure_kind("党员每月按工资收入的多少比例交纳党费") == figure_kind("国防支出增长多少")
+    assert "%" in figure_kind("交纳比例是多少")
+    assert figure_kind("补贴金额是多少") == "元"
+    assert figure_kind("有多少个党支部") == ""
