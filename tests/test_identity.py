@@ -171,7 +171,15 @@ def test_old_layout_uploads_move_on_an_ordinary_ingest(small_corpus, config, emb
     legacy = config.index_dir / "uploads"
     legacy.mkdir(parents=True)
     (legacy / "通知.txt").write_text(NOTICE_A, encoding="utf-8")
-    _ingest(config, [legacy], embedder)  # how the app stored uploads before issue 10
+    from index.store import IndexStore
+    from ingest.chunking import ChunkSettings
+    from service.ingestion import ingest
+    from service.wiring import make_tokenizer_for
+
+    store = IndexStore(config, create=True)  # how the app stored uploads before issue 10
+    ingest([legacy], store, embedder, make_tokenizer_for(config), ChunkSettings(),
+           progress=False)
+    store.close()
     old_sources = set(open_searcher(config).store.docstore.sources().values())
     assert old_sources == {str(legacy / "通知.txt")}
     r = _ingest(config, [small_corpus], embedder)
