@@ -40,7 +40,7 @@ _PLAIN = (".txt", ".md")
 
 def _format_rank(chunk) -> int:
     return 0 if chunk.source.lower().endswith(_PLAIN) else 1
-TABLE_BONUS = 1.0
+TABLE_BONUS = 2.5  # real_table: hit@5 0.40 → 0.75 (1.0: 0.65, 1.5: 0.70)
 
 
 @dataclass
