@@ -29,6 +29,7 @@ pages = [
     st.Page("views/documents.py", title="文档", icon=":material/description:"),
     st.Page("views/basket.py", title="引文篮", icon=":material/format_quote:"),
     st.Page("views/ingest.py", title="入库", icon=":material/upload_file:"),
+    st.Page("views/editorial.py", title="专刊编辑", icon=":material/auto_stories:"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cli.editorial import EDITORIAL_COMMANDS, add_editorial_commands
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, SEARCH_MODES
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--sizes", default="1000,10000,100000", help="合成索引规模（逗号分隔）")
     p.add_argument("--out", type=Path, help="结果文件")
+    add_editorial_commands(sub)
     return ap
 
 
@@ -319,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_args(args)
         config = load_config(index_dir=getattr(args, "index", None))
-        return COMMANDS[args.cmd](args, config)
+        return (COMMANDS.get(args.cmd) or EDITORIAL_COMMANDS[args.cmd])(args, config)
     except KBError as exc:
         print(f"kb: 错误: {printable(str(exc))}", file=sys.stderr)
         return 2
