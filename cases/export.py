@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cases.records import Case, Issue, IssueEntry
+from cases.records import Case, Issue, IssueEntry, heading
 from core.text.numerals import int_to_cn
 
 TITLE_FONT = "方正小标宋简体"
@@ -137,8 +137,7 @@ def export_issue_docx(issue: Issue, cases: Sequence[OutlineCase], editor: str = 
     for i, oc in enumerate(cases, start=1):
         e, case = oc.entry, oc.case
         _para(d)
-        head = f"{e.unit}：{e.title}" if e.unit else e.title
-        _run(_para(d), f"【典型案例{int_to_cn(i)}】{head}", HEAD_FONT, 16)
+        _run(_para(d), f"【典型案例{int_to_cn(i)}】{heading(e.unit, e.title)}", HEAD_FONT, 16)
         unit = _para(d, indent=True)
         _run(unit, "单位：", HEAD_FONT, 16)
         _run(unit, e.unit or "（未注明）", UNIT_FONT, 16)

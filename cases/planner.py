@@ -134,7 +134,7 @@ def issue_numbers(month: str, known: Iterable[tuple[str, int | None, int | None]
     monthly = bool(known) and all(n == int(m[5:7]) for m, n, _ in known if n)
     number = no if no is not None else (mon if monthly or not known else _next_no(year, known))
     offsets = {t - (int(m[:4]) * 12 + int(m[5:7])) for m, _, t in known if t}
-    if len(offsets) == 1 and (monthly or no is None):
+    if len(offsets) == 1 and monthly:
         return number, offsets.pop() + year * 12 + mon
     same_year = sorted((n, t) for m, n, t in known if m[:4] == month[:4] and n and t)
     if same_year:

@@ -139,6 +139,17 @@ class Issue:
                 "cases": [asdict(e) for e in self.entries]}
 
 
+def heading(unit: str, title: str) -> str:
+    """单位：标题, the way an issue heads a case; a title that names its organ first
+    (示例市档案馆：用好红色档案资源…) has that part replaced by the unit."""
+    if not unit:
+        return title
+    head, sep, rest = title.partition("：")
+    if sep and head and head in unit:
+        return f"{unit}：{rest}"
+    return title if unit in title else f"{unit}：{title}"
+
+
 def issue_label(year: int | None, no: int | None, total: int | None) -> str:
     """《新风》专刊2025年第1期（总第49期）, the form answer.references.issue_label gives
     ingested issues (kept in step by a test; stages cannot import each other)."""

@@ -123,8 +123,9 @@ def _case_line(catalog, c) -> str:
             f"已刊用：{used[-1].issue}" if used else
             ("同一故事已刊用" if catalog.featured(c) else "未刊用"),
             f"重复组 {c.group}" if c.group else ""]
-    named = c.unit and (c.unit in c.title or (c.organ and c.organ in c.title))
-    head = f"{c.unit}：{c.title}" if c.unit and not named else c.title
+    from cases.records import heading
+
+    head = heading(c.unit, c.title)
     return f"{c.case_id}  {head}\n    " + " · ".join(b for b in bits if b)
 
 
@@ -283,6 +284,7 @@ def cmd_issue(args, config) -> int:
 
 
 def _print_issue(ws, issue) -> None:
+    from cases.records import heading
     from service import planning
 
     state = "已发布" if issue.status == "published" else "草稿"
@@ -291,8 +293,7 @@ def _print_issue(ws, issue) -> None:
     if issue.notes:
         print(f"编者按：{issue.notes}")
     for n, e in enumerate(issue.entries, start=1):
-        print(f"  {n}. {e.case_id}  {e.unit}：{e.title}" if e.unit else
-              f"  {n}. {e.case_id}  {e.title}")
+        print(f"  {n}. {e.case_id}  {heading(e.unit, e.title)}")
         if e.note:
             print(f"     编者点评：{e.note}")
     for w in planning.warnings(ws, issue):

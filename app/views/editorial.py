@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.render import esc, passage
 from app.resources import current_config, require_searcher
+from cases.records import heading
 from core.errors import KBError
 from service import planning
 from service.editorial import Workspace
@@ -28,11 +29,15 @@ current = next((i for i in drafts if i.issue_id == st.session_state.get(ISSUE_KE
 
 
 def _act(fn, *args, **kwargs) -> None:
-    """Run a planning step; a mistake is shown as one line (as the CLI prints it)."""
+    """Run a planning step (a button callback: it runs before the next page run, with a
+    workspace of its own); a mistake is shown as one line, as the CLI prints it."""
+    own = Workspace(current_config(), docs=searcher.docs)
     try:
-        fn(ws, *args, **kwargs)
+        fn(own, *args, **kwargs)
     except KBError as exc:
         st.session_state["editorial-error"] = str(exc)
+    finally:
+        own.close()
 
 
 def _badges(case) -> None:
@@ -51,9 +56,7 @@ def _badges(case) -> None:
 
 def _case_card(case, key: str, why=()) -> None:
     with st.container(border=True):
-        head = case.title if case.organ and case.organ in case.title else (
-            f"{case.unit}：{case.title}" if case.unit else case.title)
-        st.markdown(f"**{esc(head)}**  `{case.case_id}`")
+        st.markdown(f"**{esc(heading(case.unit, case.title))}**  `{case.case_id}`")
         st.caption(" · ".join(x for x in (case.unit, case.issue_label or "单篇材料") if x))
         _badges(case)
         st.html(passage(esc(case.summary)))
@@ -159,8 +162,7 @@ with tab_plan:
         for pos, e in enumerate(current.entries, start=1):
             with st.container(border=True):
                 body, up, down, rm = st.columns([10, 1, 1, 1], vertical_alignment="center")
-                body.markdown(f"**{pos}. {esc(e.unit + '：' if e.unit else '')}{esc(e.title)}**"
-                              f"  `{e.case_id}`")
+                body.markdown(f"**{pos}. {esc(heading(e.unit, e.title))}**  `{e.case_id}`")
                 up.button("上移", key=f"plan-up-{e.case_id}", disabled=pos == 1, on_click=_act,
                           args=(planning.move_case, current.issue_id, e.case_id, pos - 1))
                 down.button("下移", key=f"plan-down-{e.case_id}", disabled=pos == n,
