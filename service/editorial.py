@@ -10,6 +10,7 @@ The history and the planned issues in that file are never touched by an ingest.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -75,6 +76,11 @@ class Workspace:
     def __init__(self, config: Config, *, docs: dict[str, Document] | None = None) -> None:
         """`docs`: the index's documents when already loaded (the app's searcher has them)."""
         self.config = config
+        if docs is None:
+            # No editorial file beside an index that does not exist (a mistyped --index).
+            from index.store import IndexStore
+
+            IndexStore(config, vectors=False).close()
         self.store = EditorialStore(config.editorial)
         self._docs = docs
         self._catalog: Catalog | None = None
@@ -109,8 +115,11 @@ class Workspace:
         return cases, pairs
 
     def _save(self, stamp: str, cases: Sequence[Case], pairs: Sequence[DupPair]) -> None:
-        self.store.save_catalog(stamp, {"cases": [c.to_dict() for c in cases],
-                                        "pairs": [vars(p) for p in pairs]})
+        try:
+            self.store.save_catalog(stamp, {"cases": [c.to_dict() for c in cases],
+                                            "pairs": [vars(p) for p in pairs]})
+        except sqlite3.OperationalError:  # read-only or busy: the cache is only a copy
+            pass
 
     def catalog(self) -> Catalog:
         if self._catalog is None:

@@ -95,6 +95,7 @@ def test_sample_corpus_cases_and_their_issue_numbers(sample):
     for c in printed:
         doc = docs[c.doc_id]
         assert c.issue_label == doc_issue_label(doc)
+        assert planned_label(c.issue_year, c.issue_no, c.total_no) == c.issue_label
         if c.case_id != "xf31-2":  # the project's reference, where the heading line is clean
             assert c.reference == reference_for(doc, (c.section,), None)
 
