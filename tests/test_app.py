@@ -12,6 +12,9 @@ from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, safe_name
 from core.models import Citation
 from tests.appdocs import POLICY_TITLE, QUESTION, QUOTE_PART, REFERENCE_PART, build_index
 
+# Real processes, app sessions or stores on disk: the `make test` tier, not `test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app" / "streamlit_app.py"
 TIMEOUT = 120  # the first run opens the index and loads the embedder

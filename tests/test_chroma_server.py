@@ -14,7 +14,7 @@ import pytest
 from core.config import load_config
 from service.wiring import open_searcher, run_ingest
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 def _free_port() -> int:

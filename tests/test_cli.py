@@ -42,6 +42,7 @@ def built(cli_corpus):
     return idx
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_search_json_contract(built):
     p = kb("search", "党务干部集中培训学时", "--index", str(built), "-k", "2", "--json")
     assert p.returncode == 0, p.stderr
@@ -51,6 +52,7 @@ def test_search_json_contract(built):
     assert hits[0]["source"].endswith("peixun_banfa.txt")
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_search_stdin_jsonl_in_order(built):
     p = kb("search", "-", "--index", str(built), "-k", "1",
            stdin="青年干部社区报到\n\n示机工发〔2023〕12号 第四条\n")
@@ -62,6 +64,7 @@ def test_search_stdin_jsonl_in_order(built):
     assert "岗前培训" in third[0]["text"]
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_index_from_env_and_human_output_highlights(built):
     p = kb("search", "岗前培训", "--color", "always", env={"KB_INDEX": str(built)})
     assert p.returncode == 0, p.stderr
@@ -69,6 +72,7 @@ def test_index_from_env_and_human_output_highlights(built):
     assert "\x1b[1;33m岗前\x1b[0m" in p.stdout or "\x1b[1;33m岗前培训\x1b[0m" in p.stdout
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_reingest_noop_and_errors_are_one_line(built, cli_corpus, tmp_path):
     p = kb("ingest", str(cli_corpus), "--index", str(built), "--no-progress")
     assert "新增 0" in p.stdout and "未变 2" in p.stdout
@@ -78,6 +82,7 @@ def test_reingest_noop_and_errors_are_one_line(built, cli_corpus, tmp_path):
     assert p.returncode == 2 and "hash/bigram-384" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_ask_json_contract(built):
     p = kb("ask", "党务干部每年参加集中培训不少于多少学时", "--index", str(built), "--json")
     assert p.returncode == 0, p.stderr
@@ -127,6 +132,7 @@ def test_missing_index_is_one_chinese_line(capsys, tmp_path):
     assert "索引不存在" in err and "kb ingest" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # runs `kb` in subprocesses
 def test_type_accepts_chinese_labels(built, capsys, monkeypatch):
     from cli.main import main
 

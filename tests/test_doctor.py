@@ -17,6 +17,9 @@ from index.store import IndexStore
 from service.repair import repair
 from service.wiring import open_searcher, run_ingest
 
+# Real processes, app sessions or stores on disk: the `make test` tier, not `test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -16,6 +16,9 @@ from service.uploads import save_upload
 from service.wiring import open_searcher, run_ingest
 from tests.conftest import FAKE_ENV, MEASURE, SPEECH
 
+# Real processes, app sessions or stores on disk: the `make test` tier, not `test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTICE_A = "关于开展读书月活动的通知\n\n各党支部在四月组织读书分享会，每名党员至少读一本书。\n"
 NOTICE_B = "关于做好防汛值班工作的通知\n\n汛期各单位实行二十四小时值班，值班人员不得脱岗。\n"

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from hostile_files import SMALL_LIMITS, docx_bytes, write_hostile, zip_bomb_docx  # noqa: E402
 
+# Real processes, app sessions or stores on disk: the `make test` tier, not `test-fast`.
+pytestmark = pytest.mark.slow
+
 GOOD = "关于加强机关党支部建设的通知\n\n各党支部要落实三会一课制度，每月召开一次支部委员会会议。\n"
 
 

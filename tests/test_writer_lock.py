@@ -20,6 +20,9 @@ from index.passages import chunk_of
 from service.wiring import open_searcher, run_ingest
 from tests.conftest import FAKE_ENV
 
+# Real processes, app sessions or stores on disk: the `make test` tier, not `test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 HOLD = """
 import sys, time
