@@ -97,7 +97,7 @@ def _split_heading(text: str, start: int) -> tuple[str, str, int]:
     unit, title = (head[: sep.start()].strip(), head[sep.end():]) if sep else ("", head)
     title_at = head_at + (sep.end() if sep else 0)
     cut = len(title)
-    if len(line) > 60 or "。" in title:
+    if "。" in title:  # a heading has no full stop: the body's first sentence is glued on
         again = [i for i in (title.find(unit), title.find(organ_of(unit))) if unit and i > 0]
         if again:
             cut = min(again)

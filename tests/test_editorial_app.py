@@ -90,3 +90,6 @@ def test_catalog_duplicates_finder_and_issue(app):
     assert ws.store.issue("2024-10").status == "published"
     assert any(u.case_id == second for u in ws.store.usage())
     ws.close()
+
+    _click(at, f"cat-open-{second}")  # each case links back to its passage
+    assert at.title[0].value == "文档" and 'id="kb-focus"' in _text(at)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.render import esc, passage
 from app.resources import current_config, require_searcher
+from app.widgets import open_in_documents
 from cases.records import heading
 from core.errors import KBError
 from service import planning
@@ -21,8 +22,12 @@ FOUND_KEY = "editorial-found"
 
 st.title("专刊编辑")
 searcher = require_searcher()
-ws = Workspace(current_config(), docs=searcher.docs)
-catalog = ws.catalog()
+try:
+    ws = Workspace(current_config(), docs=searcher.docs)
+    catalog = ws.catalog()
+except KBError as exc:  # the editorial file cannot be opened (read-only folder …)
+    st.error(str(exc))
+    st.stop()
 drafts = [i for i in ws.store.issues() if i.status == "draft"]
 current = next((i for i in drafts if i.issue_id == st.session_state.get(ISSUE_KEY)),
                drafts[-1] if drafts else None)
@@ -63,8 +68,13 @@ def _case_card(case, key: str, why=()) -> None:
         for w in why:
             st.html(f"<small>依据（{esc(w.section or '正文')}）：</small>"
                     + passage(esc(w.text)))
+        st.caption(f"出处：{case.reference}")
+        b1, b2 = st.columns(2)
+        if b1.button("在文档中查看", key=f"{key}-open-{case.case_id}",
+                     icon=":material/description:"):
+            open_in_documents(case.doc_id, case.summary_start, case.summary_end)
         if current is not None and case.case_id not in current.case_ids:
-            st.button("加入本期", key=f"{key}-add-{case.case_id}",
+            b2.button("加入本期", key=f"{key}-add-{case.case_id}",
                       on_click=_act, args=(planning.add_cases, current.issue_id,
                                            [case.case_id]))
 
