@@ -14,6 +14,8 @@ TIMEOUT = 120
 PAGE = "views/editorial.py"
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
+# An app session: the `make test` tier, not `test-fast` (as tests/test_app.py).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()

@@ -40,7 +40,9 @@ def workspace(tmp_path, monkeypatch, embedder):
     monkeypatch.delenv("KB_EDITORIAL", raising=False)
     docs = write_editorial_docs(tmp_path / "docs")
     index = tmp_path / "kb" / "index"
-    config = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index)
+    # Files read in this process (no reading subprocess): the fast tier starts no processes.
+    config = load_config({"KB_EMBED_MODEL": "hash", "KB_FILE_SECONDS": "0",
+                          "KB_FILE_MEMORY_MB": "0"}, index_dir=index)
     run_ingest(config, [docs], progress=False, embedder=embedder)
     monkeypatch.setenv("KB_INDEX", str(index))
     return config, docs
