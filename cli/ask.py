@@ -50,6 +50,11 @@ def run_ask(args, config, filters) -> int:
                                  ensure_ascii=False), flush=True)
         return 0
     a = answerer.ask(searcher, args.question, filters=filters)
+    if getattr(args, "docx", None):
+        from answer.basket import export_answer_docx
+
+        args.docx.write_bytes(export_answer_docx(a))
+        print(f"已保存 Word 文档：{args.docx}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer_json(a), ensure_ascii=False, indent=2))
     else:

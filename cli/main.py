@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="提问：回答只由逐字核对过的原文引用组成，并标注出处")
     p.add_argument("question", metavar="问题")
     _add_filters(p)
+    p.add_argument("--docx", type=Path, metavar="文件.docx",
+                   help="另存为公文格式的 Word 文档（A4、仿宋三号，出处为脚注）")
 
     p = sub.add_parser("eval", help="检索与回答评测", description="检索与回答评测")
     p.add_argument("--set", dest="sets", action="append", default=[],
@@ -168,6 +170,11 @@ def check_args(args: argparse.Namespace) -> None:
             except ValueError:
                 raise KBError(f"未知的文档类型 {t!r}：应为 {_TYPES}") from None
         args.doc_type = codes
+    if args.cmd == "ask" and args.docx is not None:
+        if args.question == "-":
+            raise KBError("--docx 只能用于单个问题，不能与 - （从标准输入读取）同用")
+        if not args.docx.parent.is_dir():
+            raise KBError(f"文件夹不存在：{printable(str(args.docx.parent))}")
 
 
 def _filters(args: argparse.Namespace):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import zipfile
+from xml.sax.saxutils import escape
 
 import pytest
 
 from answer.basket import export_docx, export_markdown
 from answer.compose import REFUSAL_TEXT, anchor_pattern, ask, verify
+from answer.docx import inner_quotes
 from answer.references import book_title, cn_date, reference_for
 from core.models import DocMeta, Document
 from service.wiring import open_searcher, run_ingest
@@ -113,9 +116,13 @@ def test_refuses_without_evidence(searcher):
 def test_basket_exports(searcher):
     cits = ask(searcher, "新任党支部书记岗前培训有什么要求").citations
     md = export_markdown(cits)
-    assert "## 引文出处" in md and cits[0].reference in md and cits[0].quote in md
+    assert "## 引文出处" in md and cits[0].reference in md and inner_quotes(cits[0].quote) in md
     from docx import Document as Docx
 
-    d = Docx(io.BytesIO(export_docx(cits)))
-    text = "\n".join(p.text for p in d.paragraphs)
-    assert "引文出处" in text and cits[0].reference in text and cits[0].quote in text
+    data = export_docx(cits)
+    text = "\n".join(p.text for p in Docx(io.BytesIO(data)).paragraphs)
+    assert inner_quotes(cits[0].quote) in text
+    with zipfile.ZipFile(io.BytesIO(data)) as z:  # the reference is a real footnote
+        assert escape(cits[0].reference) in z.read("word/footnotes.xml").decode("utf-8")
+    listed = Docx(io.BytesIO(export_docx(cits, reference_list=True)))
+    assert "引文出处" in "\n".join(p.text for p in listed.paragraphs)
