@@ -26,7 +26,16 @@ from answer.question import (
 )
 from answer.references import reference_for
 from answer.units import has_figure, units_in
-from core.models import Answer, Citation, Document, Filters, Hit, SearchResult
+from core.models import (
+    IN_FORCE,
+    Answer,
+    Citation,
+    Document,
+    Filters,
+    Hit,
+    SearchResult,
+    Validity,
+)
 from core.text.coverage import coverage
 from core.text.headings import article_number
 from core.text.issues import issue_ref
@@ -53,6 +62,7 @@ class AskSettings:
     keep_ratio: float = 0.55  # keep units scoring at least this share of the best
     dup_jaccard: float = 0.6
     refuse_below: float = 0.05  # refuse when the best evidence covers less of the question
+    not_in_force: float = 0.3  # score penalty of a unit from a document not in force
     min_terms: int = 2  # words (2+ characters) a short question must share with the evidence
     short_question: int = 5  # questions with at most this many words are "short"
 
@@ -163,6 +173,9 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             cov = coverage(terms, seen)
             matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
+            v = getattr(searcher, "validity", {}).get(c.doc_id)
+            if v is not None and not v.in_force:
+                score -= s.not_in_force  # the text in force answers first
             key = (c.doc_id, u.start, u.end)
             if key not in out or out[key].score < score:
                 out[key] = Candidate(hit, u.start, u.end, text, cov, score, u.kind, u.context,
@@ -203,15 +216,28 @@ def _whole_passage(hit: Hit) -> Candidate:
     return Candidate(hit, c.start + i, c.end, c.text[i:], 1.0, 1.0, "passage")
 
 
-def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int) -> Citation | None:
+def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int,
+                  validity: Validity | None = None) -> Citation | None:
     """A citation whose quote is exactly the document text at [start:end], else None."""
     quote = doc.text[start:end]
     if not quote:
         return None
     page = doc.page_at(start)
+    v = validity
     return Citation(n=n, quote=quote, doc_id=doc.doc_id, source=doc.source, title=doc.title,
                     section=hit.chunk.section, page=page, start=start, end=end,
-                    reference=reference_for(doc, hit.chunk.section, page, start))
+                    reference=reference_for(doc, hit.chunk.section, page, start),
+                    status=v.status if v else None,
+                    superseded_by=v.superseded_label if v and not v.in_force else None)
+
+
+def warning(c: Citation) -> str:
+    """What a quote from a document not in force must say: 「该文件已废止，被《…》替代」."""
+    if c.status in (None, IN_FORCE):
+        return ""
+    by = f"，被{c.superseded_by}替代" if c.superseded_by and c.status in ("已废止", "已修改") \
+        else ""
+    return f"（注意：该文件{c.status}{by}）"
 
 
 def verify(citation: Citation, doc: Document) -> bool:
@@ -370,7 +396,8 @@ def _citations_for(searcher, chosen: list[Candidate], start_n: int) -> list[Cita
             key = (doc.doc_id, a, b)
             if key in done:
                 continue
-            cit = make_citation(start_n + len(out), doc, c.hit, a, b)
+            cit = make_citation(start_n + len(out), doc, c.hit, a, b,
+                                getattr(searcher, "validity", {}).get(doc.doc_id))
             if cit is not None and verify(cit, doc):
                 out.append(cit)
                 done.add(key)
@@ -456,8 +483,12 @@ def ask(searcher, question: str, *, filters: Filters | None = None,
     citations = _citations_for(searcher, chosen, 1)
     if not citations:
         return _refuse(question, ev.result.hits)
-    return Answer(question=question, answer="".join(f"{c.quote}[{c.n}]" for c in citations),
-                  refused=False, citations=tuple(citations))
+    return Answer(question=question, answer=_text(citations), refused=False,
+                  citations=tuple(citations))
+
+
+def _text(citations: list[Citation]) -> str:
+    return "".join(f"{c.quote}[{c.n}]{warning(c)}" for c in citations)
 
 
 def _ask_parts(searcher, question: str, parts: tuple[str, ...], filters,
@@ -475,7 +506,7 @@ def _ask_parts(searcher, question: str, parts: tuple[str, ...], filters,
         new = [replace(c, n=len(citations) + i) for i, c in enumerate(new, start=1)]
         if new:
             citations += new
-            lines.append("".join(f"{c.quote}[{c.n}]" for c in new))
+            lines.append(_text(new))
         else:
             lines.append(f"（关于“{part}”，{REFUSAL_TEXT}）")
     if not citations:

@@ -7,6 +7,7 @@ normalised text, which is the one source of truth for quotes.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -97,6 +98,11 @@ class DocMeta:
     issue_month: str | None = None  # YYYY-MM
     theme: str | None = None
     version: str | None = None  # a version the file name or title states: 2017修改
+    # Validity overrides from front matter or a sidecar (detected values live in Validity).
+    status: str | None = None
+    effective_from: str | None = None
+    valid_until: str | None = None
+    superseded_by: str | None = None
 
     def __post_init__(self) -> None:
         # Stored and overridden metadata carry the type as its code string.
@@ -185,6 +191,8 @@ class Citation:
     start: int
     end: int
     reference: str  # 《标题》（文号）第X条
+    status: str | None = None  # 现行有效, 已修改, 已废止, 失效, 尚未生效; None: not a rule
+    superseded_by: str | None = None  # 《标题》（文号） of the replacing document
 
     @property
     def section_label(self) -> str:
@@ -202,6 +210,28 @@ class Answer:
     nearest: tuple[str, ...] = ()  # titles of nearest documents when refused
 
 
+STATUSES = ("现行有效", "已修改", "已废止", "失效", "尚未生效")
+IN_FORCE = "现行有效"
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Whether a document is in force on a date, and why (validity.status computes it)."""
+
+    status: str | None  # one of STATUSES; None for a document that is no rule (a speech)
+    reason: str = ""  # what the status was read from, in Chinese
+    effective_from: str | None = None  # ISO dates
+    valid_until: str | None = None
+    superseded_by: str | None = None  # doc_id of the replacing or repealing document
+    superseded_label: str | None = None  # 《标题》（文号） of that document
+    cites: tuple[str, ...] = ()  # doc_ids this document cites
+    cited_by: tuple[str, ...] = ()
+
+    @property
+    def in_force(self) -> bool:
+        return self.status in (None, IN_FORCE)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrict a search; empty fields do not filter."""
@@ -211,8 +241,14 @@ class Filters:
     year_to: int | None = None
     issuer: str | None = None
     source_prefix: str | None = None
+    statuses: tuple[str, ...] = ()  # keep documents with one of these validity statuses
+    validity: Mapping[str, Validity] | None = None  # status per doc_id, for `statuses`
 
     def allows(self, doc: Document) -> bool:
+        if self.statuses:
+            v = (self.validity or {}).get(doc.doc_id)
+            if v is None or v.status not in self.statuses:
+                return False
         m = doc.meta
         if self.doc_types and m.doc_type not in self.doc_types:
             return False
@@ -231,7 +267,7 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.doc_types or self.year_from is not None or self.year_to is not None
-                    or self.issuer or self.source_prefix)
+                    or self.issuer or self.source_prefix or self.statuses)
 
 
 @dataclass(frozen=True)

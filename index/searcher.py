@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from core.errors import KBError
-from core.models import SEARCH_MODES, Filters, Hit, SearchMode, SearchResult
+from core.models import SEARCH_MODES, Filters, Hit, SearchMode, SearchResult, Validity
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
 from core.text.tables import table_rows
@@ -35,6 +35,7 @@ PASSAGES_PER_CHUNK = 3
 # A figure asked of a table (决算表/预算/栏 … 多少): see Searcher._table_rerank.
 _TABLE_QUERY = re.compile(r"(?:表|栏|科目|决算|预算|经费|支出|收入).{0,30}?(?:多少|几|是多少)")
 TABLE_RERANK = 30
+NOT_IN_FORCE = 0.8  # score factor of a passage whose document is not in force
 _PLAIN = (".txt", ".md")
 
 
@@ -79,6 +80,15 @@ class Searcher:
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
         self.weights = weights or Weights()
+        self.validity: dict[str, Validity] = {}
+
+    def set_validity(self, validity: dict[str, Validity]) -> None:
+        """The validity of each document (the service layer computes it): hits from a
+        document not in force rank below the in-force ones, and `--status` filters."""
+        self.validity = validity
+
+    def status(self, doc_id: str) -> Validity | None:
+        return self.validity.get(doc_id)
 
     @property
     def embedder(self) -> Embedder:
@@ -89,6 +99,8 @@ class Searcher:
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or not filters.active:
             return None
+        if filters.statuses and filters.validity is None:
+            filters = replace(filters, validity=self.validity)
         return {d for d, doc in self.docs.items() if filters.allows(doc)}
 
     def bm25_ranking(self, tokens: list[str], k: int,
@@ -162,6 +174,7 @@ class Searcher:
             if _TABLE_QUERY.search(q):
                 fused = self._table_rerank(tokens, fused)
             fused, pinned, missing = self._apply_exact(q, fused, allowed)
+        fused = self._prefer_in_force(fused, set(pinned))
         fused = self._collapse_copies(fused)
         hits = []
         token_set = list(dict.fromkeys(t for t in tokens if len(t) > 1 or not t.isascii()))
@@ -171,6 +184,21 @@ class Searcher:
             hits.append(Hit(chunk=c, score=round(float(score), 6), rank=rank,
                             matched_terms=matched))
         return SearchResult(hits, tuple(pinned), tuple(missing))
+
+    def _prefer_in_force(self, fused: list[tuple[str, float]], pinned: set[str]
+                         ) -> list[tuple[str, float]]:
+        """A passage of a repealed, superseded or expired document ranks below the in-force
+        ones (its score × NOT_IN_FORCE), unless the query named it verbatim."""
+        if not self.validity:
+            return fused
+        out, demoted = [], False
+        for cid, score in fused:
+            v = self.validity.get(self.chunks[cid].doc_id)
+            if v is not None and not v.in_force and cid not in pinned:
+                score *= NOT_IN_FORCE
+                demoted = True
+            out.append((cid, score))
+        return sorted(out, key=lambda x: -x[1]) if demoted else fused
 
     def _collapse_copies(self, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """One hit per passage text: the same document kept as .txt and .docx (or as a
@@ -207,7 +235,8 @@ class Searcher:
             best = max((coverage(terms, r) for r in rows), default=0.0)
             rescored.append((cid, score / top + TABLE_BONUS * best))
         rescored.sort(key=lambda x: -x[1])
-        return rescored + fused[TABLE_RERANK:]
+        # The rest keep their order, on the same scale (below every re-ranked chunk).
+        return rescored + [(cid, score / top) for cid, score in fused[TABLE_RERANK:]]
 
     def _fuse(self, q: str, tokens: list[str], mode: SearchMode, depth: int,
               allowed: set[str] | None) -> list[tuple[str, float]]:

@@ -33,19 +33,24 @@ def embedder_factory(config: Config) -> Callable[[], Embedder]:
 
 
 def open_searcher(config: Config, *, weights=None,
-                  make_embedder: Callable[[], Embedder] | None = None):
+                  make_embedder: Callable[[], Embedder] | None = None, as_of=None):
     """Open the index at config.index_dir for querying, read-only.
 
     Raises IndexNotFoundError, or StoreDamagedError (one line with the repairing
     command) when a store is missing, damaged or foreign. `make_embedder` supplies the
-    embedder when first needed (the app passes its cached model).
+    embedder when first needed (the app passes its cached model). The validity of every
+    document on `as_of` (a date; default today) is computed here and handed to the
+    searcher, which ranks what is in force first.
     """
     from index.searcher import Searcher
     from index.store import IndexStore
+    from validity.status import compute
 
     store = IndexStore(config)
-    return Searcher(store, make_tokenizer_for(config), make_embedder or embedder_factory(config),
-                    weights=weights)
+    searcher = Searcher(store, make_tokenizer_for(config),
+                        make_embedder or embedder_factory(config), weights=weights)
+    searcher.set_validity(compute(searcher.docs, as_of))
+    return searcher
 
 
 def make_answerer(config: Config) -> Answerer:

@@ -9,9 +9,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "ingest", "index", "answer", "cases", "service", "evals", "app", "cli")
+PACKAGES = ("core", "ingest", "index", "answer", "cases", "validity", "service", "evals", "app",
+            "cli")
 _STAGES = {"core"}
-_SERVICE = _STAGES | {"ingest", "index", "answer", "cases"}
+_SERVICE = _STAGES | {"ingest", "index", "answer", "cases", "validity"}
 # What each top-level package may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
@@ -19,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "index": _STAGES,
     "answer": _STAGES,
     "cases": _STAGES,  # the editors' workspace (issue 11)
+    "validity": _STAGES,  # in force, repealed, amended … (issue 12)
     "service": _SERVICE,
     "evals": _SERVICE | {"service"},
     "app": _SERVICE | {"service"},
