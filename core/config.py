@@ -73,6 +73,16 @@ class Config:
     # The editors' workspace (case usage history, draft issues) is one SQLite file beside
     # the index, never inside it: `--rebuild` empties the index directory.
     editorial_path: Path | None = None
+    # Saved quote baskets (引文篮), one JSON file each, beside the index like the uploads.
+    baskets_dir: Path | None = None
+
+    @property
+    def baskets(self) -> Path:
+        """Folder of saved quote baskets (KB_BASKETS; default `<index>-baskets`)."""
+        if self.baskets_dir is not None:
+            return self.baskets_dir
+        absolute = Path(os.path.abspath(self.index_dir))
+        return absolute.with_name(absolute.name + "-baskets")
 
     @property
     def editorial(self) -> Path:
@@ -140,6 +150,7 @@ def load_config(
     KB_ANSWERER      the answer step (default "extractive", the only one today)
     KB_UPLOADS       folder of uploaded files (default: `<index dir>-uploads`, beside it)
     KB_EDITORIAL     the editors' SQLite file (default: `<index dir>-editorial.sqlite`)
+    KB_BASKETS       folder of saved quote baskets (default: `<index dir>-baskets`)
     KB_MAX_FILE_MB, KB_MAX_UNZIPPED_MB, KB_MAX_ZIP_RATIO, KB_MAX_PAGES, KB_MAX_HTML_DEPTH,
     KB_MAX_DOC_CHARS, KB_FILE_SECONDS, KB_FILE_MEMORY_MB   per-file bounds (IngestLimits)
     """
@@ -173,4 +184,5 @@ def load_config(
         limits=_limits(env),
         editorial_path=(Path(os.path.abspath(env["KB_EDITORIAL"])) if env.get("KB_EDITORIAL")
                         else None),
+        baskets_dir=Path(os.path.abspath(env["KB_BASKETS"])) if env.get("KB_BASKETS") else None,
     )

@@ -54,6 +54,12 @@ def _ask(at, question: str):
     return at
 
 
+def basket_items(folder: Path, basket_id: str = "s-0123456789ab") -> list[Citation]:
+    from service import baskets
+
+    return [i.citation for i in baskets.load(folder, basket_id).items]
+
+
 def _citation(doc_text: str, doc_id: str, part: str, n: int, ref: str) -> Citation:
     start = doc_text.index(part)
     return Citation(n=n, quote=part, doc_id=doc_id, source="x.txt", title=POLICY_TITLE,
@@ -71,7 +77,7 @@ def test_missing_index_explains_how_to_build(tmp_path, monkeypatch):
     assert "尚未找到知识库索引" in text and "make run" in text and "kb ingest corpus" in text
 
 
-def test_ask_shows_answer_quote_reference_and_jumps_to_document(app):
+def test_ask_shows_answer_quote_reference_and_jumps_to_document(app, index_dir):
     _ask(app, QUESTION)
     body = _html(app)
     assert QUOTE_PART in body and "[1]" in body
@@ -81,7 +87,14 @@ def test_ask_shows_answer_quote_reference_and_jumps_to_document(app):
 
     app.button(key="ask-cit-1-add").click().run()
     assert not app.exception
-    assert [c.reference for c in app.session_state["basket"]][0].startswith(REFERENCE_PART)
+    from core.config import load_config
+    from service import baskets
+
+    folder = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index_dir).baskets
+    saved = baskets.load(folder, app.session_state["basket-id"]).items
+    assert saved[0].citation.reference.startswith(REFERENCE_PART)
+    assert saved[0].question == QUESTION and saved[0].added  # kept with the quote
+    assert app.query_params["basket"] == app.session_state["basket-id"]
 
     app.button(key="ask-cit-1-open").click().run()
     assert not app.exception
@@ -125,20 +138,27 @@ def test_basket_reorders_removes_and_exports(app, index_dir):
     doc = next(d for d in s.docs.values() if d.title == POLICY_TITLE)
     first = _citation(doc.text, doc.doc_id, "每季度召开一次党员大会", 1, "《甲》第三条")
     second = _citation(doc.text, doc.doc_id, "民主评议党员", 2, "《甲》第四条")
-    app.session_state["basket"] = [first, second]
+    from service import baskets
+
+    folder = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=index_dir).baskets
+    baskets.save(folder, baskets.Basket("s-0123456789ab", "本次会话", (
+        baskets.BasketItem(first, "问一", "2026-12-01T10:00:00"),
+        baskets.BasketItem(second, "问二", "2026-12-01T10:01:00"))))
+    app.query_params["basket"] = "s-0123456789ab"
     _page(app, "views/basket.py")
+    assert any("问题：问一" in c.value for c in app.caption)
     assert {b.label for b in app.download_button} == {"导出 Word（.docx）", "导出 Markdown"}
     preview = app.code[-1].value
     assert preview.index("每季度召开一次党员大会") < preview.index("民主评议党员")
     assert "引文出处" in preview and "[2] 《甲》第四条" in preview
 
     app.button(key=f"basket-down-{doc.doc_id}-{first.start}-{first.end}").click().run()
-    quotes = [c.quote for c in app.session_state["basket"]]
+    quotes = [c.quote for c in basket_items(folder)]
     assert quotes == ["民主评议党员", "每季度召开一次党员大会"]
     assert "[1] 《甲》第四条" in app.code[-1].value
 
     app.button(key=f"basket-rm-{doc.doc_id}-{second.start}-{second.end}").click().run()
-    assert [c.quote for c in app.session_state["basket"]] == ["每季度召开一次党员大会"]
+    assert [c.quote for c in basket_items(folder)] == ["每季度召开一次党员大会"]
     app.button(key=f"basket-rm-{doc.doc_id}-{first.start}-{first.end}").click().run()
     assert any("引文篮是空的" in i.value for i in app.info)
 

@@ -49,6 +49,7 @@ if RESULT_KEY in st.session_state:
                     open_in_documents(doc_id)
         st.caption(f"用时 {seconds:.2f} 秒")
     else:
+        st.session_state[basket.QUESTION_KEY] = result.question  # kept with added quotes
         st.subheader("回答")
         st.html(answer_html(result.answer))
         st.caption(f"用时 {seconds:.2f} 秒 · 引文 {len(result.citations)} 条")
@@ -58,6 +59,6 @@ if RESULT_KEY in st.session_state:
         missing = [c for c in result.citations if not basket.contains(c)]
         if missing and st.button("全部加入引文篮", icon=":material/playlist_add:"):
             for c in missing:
-                basket.add(c)
+                basket.add(c, question=result.question)
             st.toast(f"已加入 {len(missing)} 条引文")
             st.rerun()

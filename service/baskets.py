@@ -1,0 +1,148 @@
+"""Saved quote baskets (引文篮): one JSON file per basket in `Config.baskets`.
+
+The folder lies beside the index (`<index>-baskets`), so `kb ingest --rebuild` and
+deleting the index keep it. A basket is either a browser session's (id `s-<hex>`, kept
+in the page address as `?basket=<id>`) or named by its user (one per draft, id
+`n-<sha1(name)>`). Each quote keeps the question it answered and when it was added.
+Every change rereads the file and replaces it atomically (two tabs on one basket lose
+no quote to each other's stale copy, except in a race of the same instant).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from core.models import Citation
+
+ID_RE = re.compile(r"^[sn]-[0-9a-f]{12}$")
+SESSION_NAME = "本次会话"
+
+
+@dataclass(frozen=True)
+class BasketItem:
+    """A quote in a basket, the question it answered, and when it was added (ISO)."""
+
+    citation: Citation
+    question: str = ""
+    added: str = ""
+
+    @property
+    def ident(self) -> tuple[str, int, int]:
+        c = self.citation
+        return (c.doc_id, c.start, c.end)
+
+
+@dataclass(frozen=True)
+class Basket:
+    basket_id: str
+    name: str
+    items: tuple[BasketItem, ...] = ()
+
+
+def new_session_id() -> str:
+    return "s-" + secrets.token_hex(6)
+
+
+def named_id(name: str) -> str:
+    return "n-" + hashlib.sha1(name.strip().encode("utf-8")).hexdigest()[:12]
+
+
+def valid_id(basket_id: str | None) -> bool:
+    return bool(basket_id) and ID_RE.fullmatch(basket_id) is not None
+
+
+def now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _path(folder: Path, basket_id: str) -> Path:
+    if not valid_id(basket_id):
+        raise ValueError(f"bad basket id {basket_id!r}")
+    return folder / f"{basket_id}.json"
+
+
+def _citation(d: dict) -> Citation:
+    return Citation(**{**d, "section": tuple(d.get("section") or ())})
+
+
+def load(folder: Path, basket_id: str, name: str | None = None) -> Basket:
+    """The basket `basket_id` (empty when it was never saved or cannot be read)."""
+    default = name or SESSION_NAME
+    try:
+        data = json.loads(_path(folder, basket_id).read_text(encoding="utf-8"))
+        items = tuple(BasketItem(_citation(i["citation"]), i.get("question", ""),
+                                 i.get("added", "")) for i in data.get("items", []))
+        return Basket(basket_id, data.get("name") or default, items)
+    except (OSError, ValueError, KeyError, TypeError):
+        return Basket(basket_id, default)
+
+
+def save(folder: Path, basket: Basket) -> None:
+    """Write the basket atomically (temporary file + rename)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"id": basket.basket_id, "name": basket.name,
+            "items": [{"citation": asdict(i.citation), "question": i.question,
+                       "added": i.added} for i in basket.items]}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".basket-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, _path(folder, basket.basket_id))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def named(folder: Path) -> list[Basket]:
+    """The named baskets, by name."""
+    out = []
+    for p in sorted(folder.glob("n-*.json")) if folder.is_dir() else []:
+        out.append(load(folder, p.stem))
+    return sorted(out, key=lambda b: b.name)
+
+
+def delete(folder: Path, basket_id: str) -> None:
+    _path(folder, basket_id).unlink(missing_ok=True)
+
+
+# pure operations on the items --------------------------------------------------------
+def added(items: tuple[BasketItem, ...], item: BasketItem) -> tuple[BasketItem, ...]:
+    """`items` plus `item` at the end, unless the same quote is already there."""
+    if any(i.ident == item.ident for i in items):
+        return items
+    return (*items, replace(item, added=item.added or now()))
+
+
+def removed(items: tuple[BasketItem, ...], index: int) -> tuple[BasketItem, ...]:
+    return items[:index] + items[index + 1:] if 0 <= index < len(items) else items
+
+
+def moved(items: tuple[BasketItem, ...], index: int, delta: int) -> tuple[BasketItem, ...]:
+    if not 0 <= index < len(items):
+        return items
+    lst = list(items)
+    target = max(0, min(len(lst) - 1, index + delta))
+    lst.insert(target, lst.pop(index))
+    return tuple(lst)
+
+
+def merged(items: tuple[BasketItem, ...]) -> tuple[BasketItem, ...]:
+    """Quotes of one reference brought together (at the place of the first), so the
+    export gives them one footnote; otherwise the order is kept."""
+    groups: dict[str, list[BasketItem]] = {}
+    for i in items:
+        groups.setdefault(i.citation.reference, []).append(i)
+    return tuple(i for g in groups.values() for i in g)
+
+
+def numbered(items: tuple[BasketItem, ...]) -> list[Citation]:
+    """The citations renumbered 1..n in basket order (for export)."""
+    return [replace(i.citation, n=k) for k, i in enumerate(items, start=1)]
