@@ -33,7 +33,8 @@ def print_answer(a: Answer) -> None:
     print("引文出处：")
     for c in a.citations:
         where = f"{c.source} [{c.start}:{c.end}]" + (f" 第{c.page}页" if c.page else "")
-        print(f"[{c.n}] {c.reference}  —— {where}")
+        badge = f"【{c.status}】" if c.status not in (None, "现行有效") else ""
+        print(f"[{c.n}] {badge}{c.reference}  —— {where}")
 
 
 def run_ask(args, config, filters) -> int:
@@ -41,7 +42,7 @@ def run_ask(args, config, filters) -> int:
     from service.wiring import make_answerer, open_searcher
 
     answerer = make_answerer(config)
-    searcher = open_searcher(config)
+    searcher = open_searcher(config, as_of=getattr(args, "as_of_date", None))
     if args.question == "-":
         for line in sys.stdin:
             q = line.strip()

@@ -14,10 +14,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cli.docs import DOCS_COMMANDS, add_docs_commands, as_of_date
 from cli.editorial import EDITORIAL_COMMANDS, add_editorial_commands
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
-from core.models import DOC_TYPE_LABELS, SEARCH_MODES
+from core.models import DOC_TYPE_LABELS, SEARCH_MODES, STATUSES
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never let a model lookup reach the network
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -86,6 +87,9 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year-to", type=int, help="截止年份（含）")
     p.add_argument("--issuer", help="发文机关包含该文字")
     p.add_argument("--source", help="来源路径以该文件夹开头")
+    p.add_argument("--status", dest="statuses", action="append", default=[],
+                   choices=STATUSES, help="效力状态（可重复）：" + "、".join(STATUSES))
+    p.add_argument("--as-of", help="按该日期（YYYY-MM-DD）判断效力，默认今天")
     p.add_argument("--json", action="store_true", help="输出 JSON")
 
 
@@ -142,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="1000,10000,100000", help="合成索引规模（逗号分隔）")
     p.add_argument("--out", type=Path, help="结果文件")
     add_editorial_commands(sub)
+    add_docs_commands(sub)
     return ap
 
 
@@ -170,6 +175,8 @@ def check_args(args: argparse.Namespace) -> None:
             except ValueError:
                 raise KBError(f"未知的文档类型 {t!r}：应为 {_TYPES}") from None
         args.doc_type = codes
+    if hasattr(args, "as_of"):
+        args.as_of_date = as_of_date(args.as_of)
     if args.cmd == "ask" and args.docx is not None:
         if args.question == "-":
             raise KBError("--docx 只能用于单个问题，不能与 - （从标准输入读取）同用")
@@ -183,16 +190,20 @@ def _filters(args: argparse.Namespace):
     # Sources are stored as absolute paths: a folder typed relative to here is made so.
     source = os.path.abspath(args.source) if args.source else None
     return Filters(doc_types=tuple(args.doc_type), year_from=args.year_from,
-                   year_to=args.year_to, issuer=args.issuer, source_prefix=source)
+                   year_to=args.year_to, issuer=args.issuer, source_prefix=source,
+                   statuses=tuple(args.statuses))
 
 
-def hit_json(hit) -> dict:
-    """The stable JSON form of a search hit."""
+def hit_json(hit, validity=None) -> dict:
+    """The stable JSON form of a search hit; `validity` maps doc_id → core.models.Validity."""
     c = hit.chunk
+    v = (validity or {}).get(c.doc_id)
     return {"rank": hit.rank, "score": hit.score, "chunk_id": c.chunk_id, "doc_id": c.doc_id,
             "title": c.title, "doc_type": c.doc_type, "source": c.source,
             "section": c.section_label, "page": c.pages[0] if c.pages else None,
-            "start": c.start, "end": c.end, "text": c.text}
+            "start": c.start, "end": c.end, "text": c.text,
+            "status": v.status if v else None,
+            "superseded_by": v.superseded_label if v and not v.in_force else None}
 
 
 def highlight(text: str, terms: Sequence[str], on: bool) -> str:
@@ -205,14 +216,16 @@ def highlight(text: str, terms: Sequence[str], on: bool) -> str:
     return pat.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text)
 
 
-def _print_hits(hits, color: bool, labels: dict[str, str]) -> None:
+def _print_hits(hits, color: bool, labels: dict[str, str], validity=None) -> None:
     if not hits:
         print("未找到相关内容。")
         return
     for h in hits:
         c = h.chunk
+        v = (validity or {}).get(c.doc_id)
+        badge = f"【{v.status}】" if v is not None and not v.in_force else ""
         where = " · ".join(x for x in (
-            DOC_TYPE_LABELS.get(c.doc_type, c.doc_type), c.section_label,
+            badge + DOC_TYPE_LABELS.get(c.doc_type, c.doc_type), c.section_label,
             f"第{c.pages[0]}页" if c.pages else "") if x)
         print(f"{h.rank}. 《{printable(c.title)}》 {where}  [{h.score:.4f}]")
         print(f"   {labels.get(c.doc_id) or printable(c.source)}  [{c.start}:{c.end}]")
@@ -243,20 +256,21 @@ def cmd_ingest(args, config) -> int:
 def cmd_search(args, config) -> int:
     from service.wiring import open_searcher
 
-    searcher = open_searcher(config)
+    searcher = open_searcher(config, as_of=args.as_of_date)
     filters = _filters(args)
+    v = searcher.validity
     if args.query == "-":
         for line in sys.stdin:
             q = line.strip()
             hits = searcher.search(q, k=args.k, mode=args.mode, filters=filters) if q else []
-            print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False), flush=True)
+            print(json.dumps([hit_json(h, v) for h in hits], ensure_ascii=False), flush=True)
         return 0
     hits = searcher.search(args.query, k=args.k, mode=args.mode, filters=filters)
     if args.json:
-        print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps([hit_json(h, v) for h in hits], ensure_ascii=False, indent=2))
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-        _print_hits(hits, color, searcher.store.docstore.labels())
+        _print_hits(hits, color, searcher.store.docstore.labels(), v)
     return 0
 
 
@@ -328,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_args(args)
         config = load_config(index_dir=getattr(args, "index", None))
-        return (COMMANDS.get(args.cmd) or EDITORIAL_COMMANDS[args.cmd])(args, config)
+        command = COMMANDS.get(args.cmd) or DOCS_COMMANDS.get(args.cmd)
+        return (command or EDITORIAL_COMMANDS[args.cmd])(args, config)
     except KBError as exc:
         print(f"kb: 错误: {printable(str(exc))}", file=sys.stderr)
         return 2

@@ -89,8 +89,20 @@ def read_facts(text: str, own_date: str | None) -> Facts:
     return Facts(effective, until, tuple(dict.fromkeys(repeals)), eff_s, until_s)
 
 
-def cited(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The 《titles》 and 文号 a document mentions (its citations of other documents)."""
-    titles = tuple(dict.fromkeys(_TITLE.findall(text)))
-    nos = tuple(dict.fromkeys(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(text)))
-    return titles, nos
+_CITED = re.compile(r"《(?P<t>[^《》]{2,80})》(?:[（(](?P<no>[^（）()]{4,30})[）)])?")
+
+
+def cited(text: str) -> tuple[tuple[str | None, str | None], ...]:
+    """The documents a text cites: (title, 文号) pairs — 《标题》（文号）, a 《title》 alone, or
+    a 文号 alone; a 文号 beside its title says which version is meant."""
+    out: list[tuple[str | None, str | None]] = []
+    covered: list[tuple[int, int]] = []
+    for m in _CITED.finditer(text):
+        no = m.group("no")
+        no = normalize_doc_no(no) if no and DOC_NO_RE.search(no) else None
+        out.append((m.group("t"), no))
+        covered.append(m.span())
+    for m in DOC_NO_RE.finditer(text):
+        if not any(a <= m.start() < b for a, b in covered):
+            out.append((None, normalize_doc_no(m.group(0))))
+    return tuple(dict.fromkeys(out))

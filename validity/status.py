@@ -83,7 +83,9 @@ def compute(docs: Mapping[str, Document], as_of: date | None = None) -> dict[str
                     repealed.setdefault(target, d)
     newer: dict[str, str] = {}
     for members in by_key.values():
-        dated = sorted(((_version_date(docs[d], facts[d]), d) for d in members), reverse=True)
+        # Only a version already in force supersedes the older ones.
+        dated = sorted(((v, d) for d in members
+                        if (v := _version_date(docs[d], facts[d])) <= day), reverse=True)
         if len({v for v, _ in dated}) < 2:
             continue  # copies of one version (a .txt and its .docx) are no version chain
         top_date, top = dated[0]
@@ -93,9 +95,7 @@ def compute(docs: Mapping[str, Document], as_of: date | None = None) -> dict[str
 
     cites: dict[str, list[str]] = {d: [] for d in docs}
     for d, doc in docs.items():
-        titles, nos = cited(doc.text)
-        found = [t for x in titles for t in find(x, None)] + [t for n in nos
-                                                              for t in find(None, n)]
+        found = [t for title, no in cited(doc.text) for t in find(title, no)]
         cites[d] = [t for t in dict.fromkeys(found) if t != d]
     cited_by: dict[str, list[str]] = {d: [] for d in docs}
     for d, targets in cites.items():
