@@ -37,6 +37,7 @@ from core.models import (
     Validity,
 )
 from core.text.coverage import coverage
+from core.text.docno import DOC_NO_RE, normalize_doc_no
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
@@ -452,6 +453,25 @@ def _supported(ev: Evidence, s: AskSettings) -> bool:
     return ev.strength >= s.refuse_below
 
 
+NOT_HELD = "（注意：该文件本身未收入知识库，以上为引用它的文件原文）"
+
+
+def _citing(searcher, doc_no: str, s: AskSettings) -> list[Candidate]:
+    """Sentences of other documents that cite a 文号 the knowledge base does not hold."""
+    out: list[Candidate] = []
+    for c in sorted(searcher.chunks.values(), key=lambda c: (c.doc_id, c.start)):
+        if not any(normalize_doc_no(m.group(0)) == doc_no for m in DOC_NO_RE.finditer(c.text)):
+            continue
+        doc = searcher.docs[c.doc_id]
+        for u in units_in(doc.text, c.start, c.end):
+            text = doc.text[u.start:u.end]
+            if u.kind in ("sentence", "item", "items") and any(
+                    normalize_doc_no(m.group(0)) == doc_no for m in DOC_NO_RE.finditer(text)):
+                out.append(Candidate(Hit(chunk=c, score=1.0, rank=1), u.start, u.end, text,
+                                     1.0, 1.0, u.kind))
+    return out[: s.max_quotes]
+
+
 def _answer_one(searcher, question: str, filters, s: AskSettings
                 ) -> tuple[list[Candidate], Evidence]:
     ev = gather(searcher, question, filters, s)
@@ -476,6 +496,12 @@ def ask(searcher, question: str, *, filters: Filters | None = None,
     if q.parts:
         return _ask_parts(searcher, question, q.parts, filters, s)
     chosen, ev = _answer_one(searcher, question, filters, s)
+    cited_only = [n for n in ev.question.doc_nos if n in ev.result.missing]
+    if not chosen and cited_only and (citing := _citing(searcher, cited_only[0], s)):
+        citations = _citations_for(searcher, citing, 1)
+        if citations:
+            return Answer(question=question, answer=_text(citations) + NOT_HELD, refused=False,
+                          citations=tuple(citations))
     if not chosen:
         why = ev.unmet or ("、".join(ev.result.missing) + "不在知识库中"
                            if ev.result.missing else "")

@@ -178,3 +178,31 @@ def test_cli_json_carries_status(indexed, capsys, monkeypatch):
     assert keys <= set(rows["new"])
     assert main(["search", "志愿服务", "--index", idx, "--json", "--status", "失效"]) == 0
     assert {h["status"] for h in json.loads(capsys.readouterr().out)} == {"失效"}
+
+
+def test_a_doc_no_only_cited_is_answered_with_the_citing_passage(indexed):
+    from answer.compose import NOT_HELD, ask
+    from service.wiring import open_searcher
+
+    s = open_searcher(indexed, as_of=date(2026, 12, 1))
+    a = ask(s, "示机工发〔2021〕5号 规定了什么")  # the old measure is in the index: held
+    assert not a.answer.endswith(NOT_HELD)
+    a = ask(s, "示机工办〔2030〕1号 规定了什么")  # cited nowhere: refused
+    assert a.refused
+
+
+def test_a_doc_no_the_index_only_cites(tmp_path):
+    from answer.compose import NOT_HELD, ask
+    from core.config import load_config
+    from service.wiring import open_searcher, run_ingest
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text(
+        "示例市级机关党务公开办法\n示机工发〔2024〕2号\n\n第一条 根据《示例市党务公开规定》"
+        "（示委发〔2019〕8号），结合实际，制定本办法。\n\n第二条 本办法自印发之日起施行。\n",
+        encoding="utf-8")
+    config = load_config({"KB_EMBED_MODEL": "hash"}, index_dir=tmp_path / "index")
+    run_ingest(config, [tmp_path / "d"], progress=False)
+    a = ask(open_searcher(config), "示委发〔2019〕8号 是什么文件")
+    assert not a.refused and a.answer.endswith(NOT_HELD)
+    assert "示委发〔2019〕8号" in a.citations[0].quote
