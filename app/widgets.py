@@ -62,11 +62,19 @@ def open_in_documents(doc_id: str, start: int | None = None, end: int | None = N
     st.switch_page(DOCS_PAGE, query_params=params)
 
 
+def status_badge(status: str | None) -> str:
+    """【已废止】 and the like before a title; nothing for a document in force."""
+    return f"【{status}】" if status not in (None, "现行有效") else ""
+
+
 def citation_card(c: Citation, doc: Document | None, key: str) -> None:
     """One citation: an expander with the surrounding paragraph (quote highlighted),
     its copyable reference, and buttons to collect it or open it in its document.
     """
-    with st.expander(f"[{c.n}] {c.reference}", expanded=c.n == 1):
+    with st.expander(f"[{c.n}] {status_badge(c.status)}{c.reference}", expanded=c.n == 1):
+        if c.status not in (None, "现行有效"):
+            by = f"，被{c.superseded_by}替代" if c.superseded_by else ""
+            st.warning(f"该文件{c.status}{by}，引用前请核对现行文件。")
         if doc is not None:
             ps, pe = paragraph_span(doc, c.start, c.end)
             st.html(passage(highlight_span(doc.text[ps:pe], c.start - ps, c.end - ps)))

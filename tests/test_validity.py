@@ -206,3 +206,21 @@ def test_a_doc_no_the_index_only_cites(tmp_path):
     a = ask(open_searcher(config), "示委发〔2019〕8号 是什么文件")
     assert not a.refused and a.answer.endswith(NOT_HELD)
     assert "示委发〔2019〕8号" in a.citations[0].quote
+
+
+@pytest.mark.slow  # an app session
+def test_app_marks_what_is_not_in_force(indexed, monkeypatch):
+    st_testing = pytest.importorskip("streamlit.testing.v1")
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("KB_INDEX", str(indexed.index_dir))
+    monkeypatch.setenv("KB_EMBED_MODEL", "hash")
+    at = st_testing.AppTest.from_file(str(root / "app" / "streamlit_app.py"),
+                                      default_timeout=120)
+    at.run()
+    at.switch_page("views/search.py").run()
+    at.text_input(key="search-query").input("党员每年学习积分不少于多少分")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    titles = [m.value for m in at.markdown]
+    assert any("【已废止】" in t for t in titles)
+    assert any(c.value and "已废止（被《" in c.value for c in at.caption)

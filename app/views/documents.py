@@ -120,8 +120,12 @@ with st.expander(f"{type_label(doc_type)}列表（{len(ids)} 篇）"):
 
 doc = docs[doc_id]
 m = doc.meta
+v = searcher.status(doc.doc_id)
 st.header(doc.title)
-fields = [("类型", type_label(m.doc_type)), ("文号", m.doc_no), ("日期", m.date),
+if v is not None and not v.in_force:
+    st.warning(f"该文件{v.status}：{v.reason}")
+fields = [("类型", type_label(m.doc_type)), ("效力", v.status if v else None),
+          ("效力依据", v.reason if v else None), ("文号", m.doc_no), ("日期", m.date),
           ("发文机关", m.issuer), ("讲话人", m.speaker),
           ("期号", f"第{m.issue_no}期" if m.issue_no else None), ("主题", m.theme),
           ("来源文件", labels.get(doc.doc_id) or shown_name(doc.source))]
@@ -129,6 +133,10 @@ st.html('<div class="kb-meta" style="line-height:1.8;columns:2">'
         + "".join(f"<div><b>{esc(k)}：</b>{esc(v)}</div>" for k, v in fields if v)
         + "</div>")
 st.caption(f"文件位置：{shown_name(doc.source)}")
+if v is not None and (v.cites or v.cited_by):
+    st.caption("　".join(
+        [f"引用：《{docs[d].title}》" for d in v.cites if d in docs]
+        + [f"被引用：《{docs[d].title}》" for d in v.cited_by if d in docs]))
 if is_upload(current_config(), doc.source):
     _replace_form(doc, labels.get(doc.doc_id) or shown_name(doc.source))
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.render import highlight_terms, passage
 from app.resources import require_searcher
-from app.widgets import filter_controls, open_in_documents, type_label
+from app.widgets import filter_controls, open_in_documents, status_badge, type_label
 
 RESULT_KEY = "search_result"
 MODES = {"hybrid": "混合（关键词 + 语义）", "bm25": "关键词", "vector": "语义"}
@@ -40,8 +40,13 @@ if RESULT_KEY in st.session_state:
         c = hit.chunk
         doc = searcher.docs.get(c.doc_id)
         with st.container(border=True):
-            st.markdown(f"**{hit.rank}. {c.title}**")
+            v = searcher.status(c.doc_id)
+            badge = status_badge(v.status if v else None)
+            st.markdown(f"**{hit.rank}. {badge}{c.title}**")
             info = [type_label(c.doc_type)]
+            if v is not None and v.status:
+                info.append(v.status + (f"（被{v.superseded_label}替代）"
+                                        if v.superseded_label and not v.in_force else ""))
             if c.section:
                 info.append(c.section_label)
             if c.pages:
