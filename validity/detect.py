@@ -29,7 +29,7 @@ _YEARS = re.compile(
     rf"{_SELF}[^。]{{0,30}}?有效期(?:为)?(?P<n>[一二三四五六七八九十两\d]{{1,3}})年")
 _REPEAL = re.compile(r"(?P<what>[^。；]{2,160}?)(?:同时|一并)?(?:予以)?废止")
 _TITLE = re.compile(r"《([^《》]{2,80})》")
-_ON_ISSUE = re.compile(r"印发之日|发布之日|公布之日|下发之日")
+_ON_ISSUE = re.compile(r"印发之日|发布之日|公布之日|下发之日|颁布之日")
 
 
 @dataclass(frozen=True)
