@@ -242,7 +242,8 @@ def cmd_ingest(args, config) -> int:
     from service.wiring import run_ingest
 
     r = run_ingest(config, args.paths, rebuild=args.rebuild, progress=not args.no_progress,
-                   wait=not args.no_wait, on_wait=_say, follow_links=args.follow_links)
+                   wait=not args.no_wait, on_wait=_say, follow_links=args.follow_links,
+                   early_lexical=True)
     for path, reason in r.skipped:
         # Names are printed escaped: a newline or a terminal escape in a file name must
         # not forge a second line or clear the screen.

@@ -21,21 +21,27 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from core.config import IngestLimits
 from core.errors import LoadError
 from core.models import Chunk, Document
 from index.embedders import Embedder
+from index.lock import bump_generation
 from index.passages import passages
 from index.store import IndexStore
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
+from service import progress as progress_file
 from service.worker import FileReader, ReadAborted
 
 EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
+# early_lexical: files read (and new documents made searchable by keyword) before their
+# vectors are computed, up to this many chunks at a time.
+LEXICAL_WINDOW = 2000
+RELOAD_EVERY = 20.0  # seconds between generation bumps while vectors fill in
 
 
 @dataclass
@@ -82,8 +88,18 @@ def ingest(
     limits: IngestLimits | None = None,
     follow_links: bool = False,
     uploads: Path | None = None,
+    early_lexical: bool = False,
 ) -> IngestReport:
-    """Bring the index in line with `paths` (files or folders, recursive)."""
+    """Bring the index in line with `paths` (files or folders, recursive).
+
+    `early_lexical`: a new document is written to the docstore (found by keyword search,
+    shown by the app) as soon as its file is read, with an empty content hash; its
+    vectors follow, and its final write (vectors first, docstore with its hash last)
+    completes it. A kill in between leaves a document without hash, which the next
+    ingest reads again (`reconcile` drops any vectors it had). Documents that replace a
+    stored version keep the strict order. Progress (files read, passages embedded /
+    total) goes to `<index>/ingest-progress.json` (service.progress) and to the bar.
+    """
     t0 = time.perf_counter()
     limits = limits or IngestLimits()
     report = IngestReport()
@@ -100,25 +116,60 @@ def ingest(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(files), unit="file", desc="ingest", dynamic_ncols=True)
+        # What takes the time is embedding passages: the bar counts them (its total
+        # grows as files are read and their passages become known).
+        bar = tqdm(total=0, unit="段", desc="向量化", dynamic_ncols=True)
     seen: set[str] = set()
-    pending: list[tuple[Document, list[Chunk], str]] = []
+    pending: list[tuple[Document, list[Chunk], str, list]] = []
+    prog = {"files_total": len(files), "files_read": 0, "docs_searchable": 0,
+            "docs_embedded": 0, "passages_total": 0, "passages_embedded": 0}
+    index_dir = store.config.index_dir
+    last_bump = [time.monotonic()]
 
-    def flush() -> None:
+    def tell(bump: bool = False) -> None:
+        progress_file.write(index_dir, progress_file.Progress(
+            **prog, embed_seconds=report.embed_seconds))
+        if bump and early_lexical and time.monotonic() - last_bump[0] >= RELOAD_EVERY:
+            bump_generation(index_dir)  # readers reload and see what is embedded now
+            last_bump[0] = time.monotonic()
+
+    def embed_group(group) -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
-        units = [[p for c in chunks for p in passages(c, settings.window_chars)]
-                 for _, chunks, _ in pending]
         te = time.perf_counter()
-        vecs = embedder.embed_passages([p.embed_text for ps in units for p in ps])
+        vecs = embedder.embed_passages([p.embed_text for *_, ps in group for p in ps])
         report.embed_seconds += time.perf_counter() - te
         at = 0
-        for (doc, chunks, label), ps in zip(pending, units, strict=True):
+        for doc, chunks, label, ps in group:
             store.replace_document(doc, chunks, ps, vecs[at : at + len(ps)], label)
             at += len(ps)
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.doc_ids[doc.source] = doc.doc_id
             report.chunks += len(chunks)
+            prog["docs_embedded"] += 1
+            prog["passages_embedded"] += len(ps)
+            if bar is not None:
+                bar.update(len(ps))
+        tell(bump=True)
+
+    def flush() -> None:
+        if early_lexical:
+            fresh = [(d, c, lab) for d, c, lab, _ in pending if d.doc_id not in stored]
+            for doc, chunks, label in fresh:
+                store.docstore.put(replace(doc, content_hash=""), chunks, label)
+            if fresh:
+                prog["docs_searchable"] += len(fresh)
+                bump_generation(index_dir)
+                last_bump[0] = time.monotonic()
+                tell()
+        group: list = []
+        for item in pending:
+            group.append(item)
+            if sum(len(c) for _, c, _, _ in group) >= EMBED_BATCH:
+                embed_group(group)
+                group = []
+        if group:
+            embed_group(group)
         pending.clear()
 
     in_process = not (limits.file_seconds or limits.file_memory_mb)
@@ -136,8 +187,14 @@ def ingest(
                         store.docstore.set_source(did, str(path), label)
                 else:
                     doc, chunks = reader.read(path, chash, settings)
-                    pending.append((doc, chunks, label))
-                    if sum(len(c) for _, c, _ in pending) >= EMBED_BATCH:
+                    ps = [p for c in chunks for p in passages(c, settings.window_chars)]
+                    pending.append((doc, chunks, label, ps))
+                    prog["passages_total"] += len(ps)
+                    if bar is not None:
+                        bar.total += len(ps)
+                        bar.refresh()
+                    window = LEXICAL_WINDOW if early_lexical else EMBED_BATCH
+                    if sum(len(c) for _, c, _, _ in pending) >= window:
                         flush()
             except LoadError as exc:
                 report.skipped.append((str(path), exc.reason))
@@ -152,10 +209,11 @@ def ingest(
                 report.skipped.append((str(path), exc.reason + kept))
             except OSError as exc:
                 report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
+            prog["files_read"] = i + 1
             if bar is not None:
-                bar.set_postfix(chunks=report.chunks + sum(len(c) for _, c, _ in pending),
-                                skipped=len(report.skipped))
-                bar.update(1)
+                bar.set_postfix(文件=f"{i + 1}/{len(files)}", 跳过=len(report.skipped))
+            if early_lexical and (i + 1) % 10 == 0:
+                tell()
             if on_file is not None:
                 on_file(str(path), i + 1, len(files))
         if pending:
@@ -176,5 +234,6 @@ def ingest(
 
     if report.changed or any(report.repaired) or not store.bm25_fits():
         store.snapshot(tokenize)  # rebuilds and saves BM25 for the new chunk set
+    progress_file.clear(index_dir)
     report.seconds = time.perf_counter() - t0
     return report

@@ -71,13 +71,15 @@ def writer_lock(config: Config, *, wait: bool = True,
 def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
                progress: bool = True, embedder: Embedder | None = None, on_file=None,
                settings=None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
-               follow_links: bool = False):
+               follow_links: bool = False, early_lexical: bool = False):
     """Ingest `paths` into the index at config.index_dir, creating it if needed.
 
     Runs under the writer lock (waiting for another writer, telling `on_wait` once, or
     raising IndexBusyError when `wait` is False). `rebuild` empties the index first and
     re-ingests the uploads folder with `paths`: uploads live outside the index and are
     never deleted. Readers learn of the change by the generation token.
+    `early_lexical`: new documents are searchable by keyword before their vectors are
+    done (service.ingestion.ingest).
     """
     import os
 
@@ -107,7 +109,8 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
             tokenize = make_tokenizer_for(config)
             report = ingest(paths, store, emb, tokenize, settings or ChunkSettings(),
                             progress=progress, on_file=on_file, limits=config.limits,
-                            follow_links=follow_links, uploads=config.uploads)
+                            follow_links=follow_links, uploads=config.uploads,
+                            early_lexical=early_lexical)
             if legacy:
                 report.removed.extend(store.remove_under(config.index_dir / "uploads"))
                 store.snapshot(tokenize)
