@@ -5,6 +5,7 @@ PYTHON ?= python3
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 KB_INDEX ?= .kb/index
+PORT ?= 8501
 export KB_INDEX
 
 .PHONY: run test test-fast install dev ingest app lint eval bench corpus clean
@@ -29,9 +30,17 @@ ingest: install
 
 app: install
 	$(VENV)/bin/streamlit run app/streamlit_app.py --server.address 127.0.0.1 \
-		--server.port 8501 --server.headless true --browser.gatherUsageStats false
+		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-run: ingest app
+# The page comes up at once; corpus/ is ingested in the background (new documents are
+# searchable by keyword as soon as their files are read, vectors fill in behind; the
+# sidebar shows the progress). Log: $(KB_INDEX)-ingest.log.
+run: install
+	@mkdir -p $(dir $(KB_INDEX))
+	@echo "后台导入 corpus/（日志 $(KB_INDEX)-ingest.log）；网页马上可以打开，进度见左侧栏。"
+	@($(VENV)/bin/kb ingest corpus --index $(KB_INDEX) --no-progress \
+		> $(KB_INDEX)-ingest.log 2>&1 &)
+	@$(MAKE) --no-print-directory app
 
 lint: dev
 	$(VENV)/bin/ruff check .

@@ -12,8 +12,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config import Config, load_config
-from core.errors import IndexNotFoundError, KBError
-from index.lock import generation
+from core.errors import IndexBusyError, IndexNotFoundError, KBError
+from index.lock import generation, writer_active
+
+BUILDING_TEXT = ("知识库正在建立索引（首次运行时导入 corpus/ 示例文档）：文件读取后几秒内即可"
+                 "按关键词检索，向量在后台陆续补齐，进度见左侧。本页会自动刷新。")
 
 
 def current_config() -> Config:
@@ -93,8 +96,11 @@ def require_searcher():
         st.stop()
     try:
         return get_searcher(config)
-    except IndexNotFoundError:
-        st.info(missing_index_text(config))
+    except (IndexNotFoundError, IndexBusyError):
+        if writer_active(config.index_dir):
+            st.info(BUILDING_TEXT)
+        else:
+            st.info(missing_index_text(config))
         st.stop()
     except KBError as exc:
         st.error(f"无法打开知识库索引：{exc}")

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` only puts app/ on the path
 
 import streamlit as st  # noqa: E402
 
+from app.progress import ingest_status  # noqa: E402
 from app.widgets import sidebar_status  # noqa: E402
 
 st.set_page_config(page_title="机关党建知识库", page_icon="📚", layout="wide")
@@ -35,4 +36,5 @@ nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("**机关党建知识库**")
 sidebar_status()
+ingest_status()
 nav.run()
