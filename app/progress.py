@@ -14,7 +14,7 @@ SEEN_KEY = "progress-generation"
 def progress_lines(p: progress.Progress) -> list[str]:
     """The sidebar's lines for an ingest under way (Chinese)."""
     lines = [f"正在入库：已读取文件 {p.files_read}/{p.files_total}，"
-             f"可关键词检索的文档 {p.docs_searchable + p.docs_embedded} 篇"]
+             f"可检索的文档 {max(p.docs_searchable, p.docs_embedded)} 篇"]
     if p.passages_total:
         lines.append(f"向量化 {p.passages_embedded}/{p.passages_total} 段"
                      f"（文档 {p.docs_embedded} 篇完成），剩余 {progress.eta_text(p.eta_seconds)}")

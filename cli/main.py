@@ -255,11 +255,14 @@ def cmd_ingest(args, config) -> int:
 
 
 def cmd_search(args, config) -> int:
+    from service.progress import partial_note
     from service.wiring import open_searcher
 
     searcher = open_searcher(config, as_of=args.as_of_date)
     filters = _filters(args)
     v = searcher.validity
+    if (note := partial_note(config.index_dir)) and args.mode != "bm25":
+        _say(note)  # stderr: the JSON on stdout stays as it is
     if args.query == "-":
         for line in sys.stdin:
             q = line.strip()

@@ -76,3 +76,16 @@ def eta_text(seconds: float | None) -> str:
         return "估算中"
     s = int(round(seconds))
     return f"约 {s // 60} 分 {s % 60} 秒" if s >= 60 else f"约 {s} 秒"
+
+
+def partial_note(index_dir: Path) -> str | None:
+    """One line for readers while an ingest is embedding, else None."""
+    from index.lock import writer_active
+
+    if not writer_active(index_dir):
+        return None
+    p = read(index_dir)
+    if p is None or p.passages_embedded >= p.passages_total:
+        return None
+    return (f"正在入库：已向量化 {p.passages_embedded}/{p.passages_total} 段，混合检索暂只用"
+            f"已向量化的段落，其余按关键词检索（剩余{eta_text(p.eta_seconds)}）")

@@ -94,3 +94,14 @@ def test_progress_eta_from_measured_speed():
     assert p.rate == 5.0 and p.eta_seconds == pytest.approx((50 + 100) / 5)
     assert progress.Progress().eta_seconds is None
     assert progress.eta_text(130) == "约 2 分 10 秒" and progress.eta_text(None) == "估算中"
+
+
+def test_sidebar_lines_say_what_is_embedded():
+    from app.progress import progress_lines
+
+    p = progress.Progress(files_total=40, files_read=40, docs_searchable=40, docs_embedded=5,
+                          passages_total=1362, passages_embedded=170, embed_seconds=40.0)
+    text = "\n".join(progress_lines(p))
+    assert "已读取文件 40/40" in text and "可检索的文档 40 篇" in text
+    assert "向量化 170/1362 段" in text and "剩余 约 4 分 40 秒" in text
+    assert "混合检索暂时只用已向量化的段落" in text
