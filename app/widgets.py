@@ -10,6 +10,7 @@ from answer.context import paragraph_span
 from app import basket
 from app.render import highlight_span, passage
 from core.models import DOC_TYPE_LABELS, Citation, Document, Filters
+from core.text.issuers import issuers_of
 
 DOCS_PAGE = "views/documents.py"
 ALL_ISSUERS = "（全部）"
@@ -36,7 +37,7 @@ def filter_controls(docs: Mapping[str, Document], key: str) -> Filters:
     """
     types = [t for t in DOC_TYPE_LABELS if any(d.doc_type == t for d in docs.values())]
     years = sorted({y for d in docs.values() if (y := doc_year(d)) is not None})
-    issuers = sorted({d.meta.issuer for d in docs.values() if d.meta.issuer})
+    issuers = sorted({i for d in docs.values() if d.meta.issuer for i in issuers_of(d.meta.issuer)})
     c1, c2, c3 = st.columns(3)
     chosen = c1.multiselect("类型", types, format_func=type_label, key=f"{key}-types",
                             placeholder="全部类型")

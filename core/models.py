@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from core.text.issuers import issuer_matches
+
 
 class DocType(StrEnum):
     """Kinds of documents; the value is the code used in JSON and on the CLI."""
@@ -260,7 +262,7 @@ class Filters:
                 return False
             if self.year_to is not None and year > self.year_to:
                 return False
-        if self.issuer and self.issuer not in (m.issuer or ""):
+        if self.issuer and not issuer_matches(self.issuer, m.issuer):  # 机关工委 = 机关工作委员会
             return False
         return not (self.source_prefix and not doc.source.startswith(self.source_prefix))
 
