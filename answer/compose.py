@@ -63,7 +63,7 @@ class AskSettings:
     keep_ratio: float = 0.55  # keep units scoring at least this share of the best
     dup_jaccard: float = 0.6
     refuse_below: float = 0.05  # refuse when the best evidence covers less of the question
-    not_in_force: float = 0.3  # score penalty of a unit from a document not in force
+    not_in_force: float = 0.3  # score penalty of a unit whose document was replaced
     min_terms: int = 2  # words (2+ characters) a short question must share with the evidence
     short_question: int = 5  # questions with at most this many words are "short"
 
@@ -175,8 +175,8 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
             v = getattr(searcher, "validity", {}).get(c.doc_id)
-            if v is not None and not v.in_force:
-                score -= s.not_in_force  # the text in force answers first
+            if v is not None and v.superseded_by:
+                score -= s.not_in_force  # the text that replaced it answers first
             key = (c.doc_id, u.start, u.end)
             if key not in out or out[key].score < score:
                 out[key] = Candidate(hit, u.start, u.end, text, cov, score, u.kind, u.context,

@@ -35,7 +35,8 @@ PASSAGES_PER_CHUNK = 3
 # A figure asked of a table (决算表/预算/栏 … 多少): see Searcher._table_rerank.
 _TABLE_QUERY = re.compile(r"(?:表|栏|科目|决算|预算|经费|支出|收入).{0,30}?(?:多少|几|是多少)")
 TABLE_RERANK = 30
-NOT_IN_FORCE = 0.8  # score factor of a passage whose document is not in force
+NOT_IN_FORCE = 0.8  # score factor of a passage whose document was repealed or replaced
+EXPIRED = 0.95  # … whose document expired or is not yet in force
 _PLAIN = (".txt", ".md")
 
 
@@ -188,14 +189,16 @@ class Searcher:
     def _prefer_in_force(self, fused: list[tuple[str, float]], pinned: set[str]
                          ) -> list[tuple[str, float]]:
         """A passage of a repealed, superseded or expired document ranks below the in-force
-        ones (its score × NOT_IN_FORCE), unless the query named it verbatim."""
+        ones (its score × NOT_IN_FORCE or EXPIRED), unless the query named it verbatim."""
         if not self.validity:
             return fused
         out, demoted = [], False
         for cid, score in fused:
             v = self.validity.get(self.chunks[cid].doc_id)
             if v is not None and not v.in_force and cid not in pinned:
-                score *= NOT_IN_FORCE
+                # A text with a replacement yields to it; an expired one without one only
+                # yields to an equally good text in force.
+                score *= NOT_IN_FORCE if v.superseded_by else EXPIRED
                 demoted = True
             out.append((cid, score))
         return sorted(out, key=lambda x: -x[1]) if demoted else fused
