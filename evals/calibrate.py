@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from answer.compose import AskSettings, gather
+from answer.candidates import AskSettings
+from answer.evidence import gather
 from core.config import load_config
 from evals.harness import ensure_index
 from evals.sets import all_sets

@@ -9,8 +9,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 from answer.basket import export_docx, export_markdown
-from answer.compose import REFUSAL_TEXT, anchor_pattern, ask, verify
+from answer.compose import REFUSAL_TEXT, ask, verify
 from answer.docx import inner_quotes
+from answer.evidence import anchor_pattern
 from answer.references import book_title, cn_date, reference_for
 from core.models import DocMeta, Document
 from service.wiring import open_searcher, run_ingest

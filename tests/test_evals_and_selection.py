@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from answer.compose import AskSettings, Candidate, candidates, question_terms, select, verify
+from answer.candidates import AskSettings, Candidate, candidates, question_terms, select
+from answer.compose import verify
 from core.errors import KBError
 from core.models import Chunk, DocMeta, DocType, Document, Filters, Hit
 from core.text.normalize import normalize_query
