@@ -102,3 +102,57 @@ def scroll_script(anchor: str = FOCUS_ID) -> str:
         "<script>setTimeout(function(){var e=document.getElementById("
         f"{anchor!r});if(e){{e.scrollIntoView({{block:'center'}});}}}},300);</script>"
     )
+
+
+_QUOTED = re.compile(r"[“\"'‘「『]([^”\"'’」』]{2,40})[”\"'’」』]")
+
+
+def meaningful_terms(query: str, matched: Iterable[str]) -> list[str]:
+    """What to highlight for `query`: matched words of two or more characters (a single
+    character of the jieba split, 到 or 报, is not a match), plus the exact phrases, 文号
+    and 第X条 the query names (in the form the documents write them)."""
+    from core.text.docno import DOC_NO_RE, normalize_doc_no
+    from core.text.headings import ARTICLE_RE
+
+    terms = [t for t in matched if len(t.strip()) >= 2]
+    terms += [m.group(1) for m in _QUOTED.finditer(query)]
+    terms += [normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(query)]
+    terms += [m.group(0) for m in ARTICLE_RE.finditer(query)]
+    return list(dict.fromkeys(terms))
+
+
+def snippet_span(text: str, terms: Iterable[str], width: int = 160) -> tuple[int, int]:
+    """The `width`-character window of `text` holding the most highlighted characters
+    (ties: the earliest), widened to the sentence starts/ends nearby."""
+    if len(text) <= width:
+        return 0, len(text)
+    uniq = sorted({t for t in terms if t}, key=len, reverse=True)
+    hits = [0] * (len(text) + 1)
+    if uniq:
+        for m in re.finditer("|".join(re.escape(t) for t in uniq), text):
+            for i in range(m.start(), m.end()):
+                hits[i] = 1
+    best, best_at, run = -1, 0, 0
+    prefix = [0]
+    for h in hits[: len(text)]:
+        prefix.append(prefix[-1] + h)
+    for s in range(0, len(text) - width + 1, 10):
+        run = prefix[s + width] - prefix[s]
+        if run > best:
+            best, best_at = run, s
+    start, end = best_at, best_at + width
+    back = max(text.rfind(p, max(0, start - 40), start + 1) for p in "。；！？\n")
+    if back >= 0:
+        start = back + 1
+    ahead = [i for p in "。；！？\n" if (i := text.find(p, end - 1, end + 40)) >= 0]
+    if ahead:
+        end = min(ahead) + 1
+    return start, min(end, len(text))
+
+
+def snippet_html(text: str, terms: Iterable[str], width: int = 160) -> str:
+    """The snippet around the best match, highlighted, with …… where text was cut."""
+    terms = list(terms)
+    s, e = snippet_span(text, terms, width)
+    body = highlight_terms(text[s:e].strip("\n"), terms)
+    return ("……" if s > 0 else "") + body + ("……" if e < len(text) else "")

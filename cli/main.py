@@ -256,6 +256,7 @@ def cmd_ingest(args, config) -> int:
 
 def cmd_search(args, config) -> int:
     from service.progress import partial_note
+    from service.relevance import floor_message
     from service.wiring import open_searcher
 
     searcher = open_searcher(config, as_of=args.as_of_date)
@@ -272,6 +273,8 @@ def cmd_search(args, config) -> int:
     hits = searcher.search(args.query, k=args.k, mode=args.mode, filters=filters)
     if args.json:
         print(json.dumps([hit_json(h, v) for h in hits], ensure_ascii=False, indent=2))
+    elif (floor := floor_message(searcher, args.query, hits)) is not None:
+        print(floor)  # nothing relevant (service.relevance); the JSON keeps its hits
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
         _print_hits(hits, color, searcher.store.docstore.labels(), v)

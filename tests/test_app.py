@@ -117,7 +117,19 @@ def test_search_shows_ranked_hits_with_highlights(app):
     assert not app.exception
     body = _html(app)
     assert ">红色驿站</mark>" in body  # adjacent matched terms share one highlight
-    assert any("红色驿站" in m.value for m in app.markdown)
+    assert "来自" in "\n".join(c.value for c in app.caption)  # grouped by document
+
+
+def test_search_floor_says_not_found_with_nearest_documents(app):
+    _page(app, "views/search.py")
+    app.text_input(key="search-query").input("区块链 元宇宙")
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("未找到相关内容" in w.value for w in app.warning)
+    assert any("最相近的文档" in m.value for m in app.markdown)
+    app.text_input(key="search-query").input("  ")
+    app.button[0].click().run()  # an empty query: its warning, not the previous results
+    assert [w.value for w in app.warning] == ["请输入检索词。"]
 
 
 def test_document_page_shows_metadata_and_outline(app):
