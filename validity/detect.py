@@ -27,7 +27,7 @@ _EFFECTIVE = re.compile(
 _UNTIL = re.compile(rf"{_SELF}[^。]{{0,30}}?有效期(?:至|到)(?P<when>[^。；，]{{4,20}})")
 _YEARS = re.compile(
     rf"{_SELF}[^。]{{0,30}}?有效期(?:为)?(?P<n>[一二三四五六七八九十两\d]{{1,3}})年")
-_REPEAL = re.compile(r"(?P<what>[^。；]{2,160}?)(?:同时|一并)?(?:予以)?废止")
+_REPEAL_BACK = 160  # characters looked back from 废止 for the titles and 文号 it names
 _TITLE = re.compile(r"《([^《》]{2,80})》")
 _ON_ISSUE = re.compile(r"印发之日|发布之日|公布之日|下发之日|颁布之日")
 
@@ -75,10 +75,11 @@ def read_facts(text: str, own_date: str | None) -> Facts:
             until = (date.fromisoformat(until).toordinal() - 1)
             until = date.fromordinal(until).isoformat()
     repeals: list[tuple[str | None, str | None]] = []
-    for m in _REPEAL.finditer(text):
-        what = m.group("what")
-        # Only the clause before 废止 names what is repealed (not 「…规定，同时废止」 prose).
-        clause = re.split(r"[。；]", what)[-1]
+    # Only the clause before each 废止 names what is repealed (not 「…规定，同时废止」 prose);
+    # looking back from each 废止 keeps this linear in the text's length.
+    for m in re.finditer("废止", text):
+        lo = max(0, m.start() - _REPEAL_BACK)
+        clause = re.split(r"[。；]", text[lo:m.start()])[-1]
         titles = _TITLE.findall(clause)
         nos = [normalize_doc_no(x.group(0)) for x in DOC_NO_RE.finditer(clause)]
         if not titles and not nos:
