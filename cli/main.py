@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cli.docs import DOCS_COMMANDS, add_docs_commands, as_of_date
 from cli.editorial import EDITORIAL_COMMANDS, add_editorial_commands
+from cli.remove import REMOVE_COMMANDS, add_remove_command
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, SEARCH_MODES, STATUSES
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="结果文件")
     add_editorial_commands(sub)
     add_docs_commands(sub)
+    add_remove_command(sub, _INDEX_HELP)
     return ap
 
 
@@ -339,7 +341,7 @@ def cmd_bench(args, config) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask,
-            "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench}
+            "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench, **REMOVE_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.doc_actions import document_actions
 from app.render import FOCUS_ID, esc, highlight_span, outline_html, passage, scroll_script
 from app.resources import cached_embedder, current_config, require_searcher
 from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, shown_name
@@ -139,6 +140,7 @@ if v is not None and (v.cites or v.cited_by):
         + [f"被引用：《{docs[d].title}》" for d in v.cited_by if d in docs]))
 if is_upload(current_config(), doc.source):
     _replace_form(doc, labels.get(doc.doc_id) or shown_name(doc.source))
+document_actions(searcher, doc)
 
 start, end = (focus[1], focus[2]) if focus and focus[0] == doc_id else (-1, -1)
 sections = outline(doc.text, doc.doc_type)
