@@ -8,7 +8,7 @@ KB_INDEX ?= .kb/index
 PORT ?= 8501
 export KB_INDEX
 
-.PHONY: run test test-fast install dev ingest app lint eval bench corpus clean
+.PHONY: run test test-fast install dev ingest app lint eval bench corpus clean wheels install-offline
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,21 @@ $(VENV)/.dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev
+
+# Offline (intranet) install: `make wheels` on a connected machine with the same Python
+# (3.11) and platform writes every wheel needed into $(WHEELS); copy the project folder
+# with it, then `make install-offline` there installs from it without any index.
+WHEELS ?= wheels
+wheels:
+	$(PYTHON) -m pip download -q -d $(WHEELS) pip "setuptools>=68" wheel
+	$(PYTHON) -m pip wheel -q -w $(WHEELS) torch==2.13.0 .
+
+install-offline:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --no-index --find-links $(WHEELS) --upgrade pip
+	$(PY) -m pip install -q --no-index --find-links $(WHEELS) torch==2.13.0
+	$(PY) -m pip install -q --no-index --find-links $(WHEELS) -e .
+	touch $(VENV)/.installed
 
 ingest: install
 	$(VENV)/bin/kb ingest corpus --index $(KB_INDEX)
