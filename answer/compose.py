@@ -20,7 +20,7 @@ from answer.evidence import Evidence, case_list, gather, supported
 from answer.question import (
     analyze,
 )
-from answer.references import reference_for
+from answer.references import paragraph_no, reference_for
 from answer.units import units_in
 from core.models import (
     IN_FORCE,
@@ -32,6 +32,7 @@ from core.models import (
     Validity,
 )
 from core.text.docno import DOC_NO_RE, normalize_doc_no
+from core.text.headings import article_label
 
 REFUSAL_TEXT = "知识库中未找到相关依据"
 
@@ -72,7 +73,8 @@ def _refuse(question: str, hits: list[Hit], why: str = "") -> Answer:
 
 
 def _citations_for(searcher, chosen: list[Candidate], start_n: int) -> list[Citation]:
-    """Verified citations of the chosen units; a table row is preceded by its header."""
+    """Verified citations of the chosen units; a table row is preceded by its header.
+    Two quotes that would share a reference get their paragraph (第N段) added to it."""
     out: list[Citation] = []
     done: set[tuple[str, int, int]] = set()
     for c in chosen:
@@ -87,6 +89,23 @@ def _citations_for(searcher, chosen: list[Candidate], start_n: int) -> list[Cita
             if cit is not None and verify(cit, doc):
                 out.append(cit)
                 done.add(key)
+    return _distinct_references(searcher, out)
+
+
+def _distinct_references(searcher, cits: list[Citation]) -> list[Citation]:
+    by_ref: dict[str, list[int]] = {}
+    for i, c in enumerate(cits):
+        by_ref.setdefault(c.reference, []).append(i)
+    out = list(cits)
+    for idxs in by_ref.values():
+        paras = {paragraph_no(searcher.docs[cits[i].doc_id].text, cits[i].start) for i in idxs}
+        doc = searcher.docs[cits[idxs[0]].doc_id]
+        if (len(idxs) < 2 or len(paras) < 2 or article_label(cits[idxs[0]].reference)
+                or doc.meta.doc_type not in ("policy", "speech", "report")):
+            continue  # one passage, quotes of one article, or a case: the reference is right
+        for i in idxs:
+            n = paragraph_no(searcher.docs[cits[i].doc_id].text, cits[i].start)
+            out[i] = replace(cits[i], reference=f"{cits[i].reference}第{n}段")
     return out
 
 

@@ -82,6 +82,20 @@ def enclosing_article(text: str, start: int) -> str | None:
     return None
 
 
+def paragraph_no(text: str, start: int) -> int:
+    """Which paragraph of its section (counted from the heading line, 1-based) holds
+    offset `start`: tells apart two quotes under one 二、（三） heading."""
+    n = 0
+    for _, line in _lines_before(text, start):
+        if not line.strip():
+            continue
+        n += 1
+        if (ARTICLE_HEAD_RE.match(line) or DIVISION_RE.match(line)
+                or any(p.match(line) for p in _LEVELS)):
+            break
+    return max(n, 1)
+
+
 def locator(text: str, start: int) -> str:
     """Where in a 意见/方案/讲话 a passage lies, by its enumerated headings: 二、（三）."""
     found: dict[int, str] = {}
