@@ -44,10 +44,10 @@ def resolve(config: Config, names: Sequence[str]) -> Targets:
             found = [d for d in sources if d.startswith(name)]
             if len(found) > 1:
                 raise KBError(f"文档编号前缀 {name} 对应多篇文档，请写完整编号")
-        if not found:
-            p = Path(os.path.abspath(name))
-            found = [d for d, s in sources.items()
-                     if Path(s) == p or (Path(s).is_absolute() and Path(s).is_relative_to(p))]
+        if not found:  # sources are absolute and resolved (links followed)
+            ps = {Path(os.path.abspath(name)), Path(os.path.realpath(name))}
+            found = [d for d, s in sources.items() if Path(s).is_absolute()
+                     and any(Path(s) == p or Path(s).is_relative_to(p) for p in ps)]
         if found:
             ids.update(dict.fromkeys(found))
         else:
