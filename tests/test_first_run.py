@@ -46,6 +46,7 @@ def _in_thread(fn):
     return out
 
 
+@pytest.mark.slow  # ingests (files read in child processes)
 def test_keyword_search_works_before_vectors(small_corpus, config, embedder):
     seen: dict = {}
 
@@ -68,6 +69,7 @@ def test_keyword_search_works_before_vectors(small_corpus, config, embedder):
     assert s.search("青年干部", k=1, mode="vector")
 
 
+@pytest.mark.slow  # ingests (files read in child processes)
 def test_a_kill_before_the_vectors_is_repaired_by_one_rerun(small_corpus, config, embedder):
     def die() -> None:
         raise KeyboardInterrupt  # as good as a kill here: nothing after it runs
