@@ -10,7 +10,8 @@ def test_long_and_short_forms_are_one_organ():
     long = "中共示例市委市级机关工作委员会"
     short = "中共示例市委市级机关工委"
     assert canonical_issuer(long) == canonical_issuer(short) == "示例市委市级机关工委"
-    assert canonical_issuer("中共示例市财政局机关委员会") == canonical_issuer("示例市财政局机关党委")
+    party = canonical_issuer("中共示例市财政局机关委员会")
+    assert party == canonical_issuer("示例市财政局机关党委")
     assert canonical_issuer("中共示例市档案馆总支部委员会") == "示例市档案馆党总支"
     assert issuers_of("中共示例市委组织部 中共示例市委市级机关工作委员会") == [
         "示例市委组织部", "示例市委市级机关工委"]
