@@ -72,5 +72,10 @@ def floor_message(searcher, query: str, hits: Sequence[Hit]) -> str | None:
     """`kb search`'s human output below the floor: 未找到相关内容 and the nearest documents."""
     if not hits or is_relevant(searcher, query, hits):
         return None
-    near = "；".join(f"《{t}》" for _, t in nearest_titles(hits))
+    near = "；".join(shown_title(t) for _, t in nearest_titles(hits))
     return f"{NOT_FOUND}。" + (f"最相近的文档：{near}" if near else "")
+
+
+def shown_title(title: str) -> str:
+    """A title in 《》, unless it already starts with one (《新风》专刊 第7期)."""
+    return title if title.startswith("《") else f"《{title}》"

@@ -8,7 +8,7 @@ import streamlit as st
 from app.render import esc, highlight_terms, meaningful_terms, passage, snippet_html
 from app.resources import require_searcher
 from app.widgets import filter_controls, open_in_documents, status_badge, type_label
-from service.relevance import NOT_FOUND, is_relevant, nearest_titles
+from service.relevance import NOT_FOUND, is_relevant, nearest_titles, shown_title
 
 RESULT_KEY = "search_result"
 SNIPPET_CHARS = 160
@@ -44,7 +44,7 @@ def show_hit(hit) -> None:
     where = [x for x in (c.section_label,
                          "第" + "、".join(str(p) for p in c.pages) + "页" if c.pages else "")
              if x]
-    st.caption(" · ".join([f"{hit.rank}.", *where, f"得分 {hit.score:.4f}"]))
+    st.caption(f"{hit.rank}. " + " · ".join([*where, f"得分 {hit.score:.4f}"]))
     st.html(passage(snippet_html(c.text, terms)))
     if len(c.text) > SNIPPET_CHARS + 40:
         with st.expander("展开全文"):
@@ -91,7 +91,7 @@ if RESULT_KEY in st.session_state:
             st.markdown("最相近的文档：")
             for i, (doc_id, title) in enumerate(nearest):
                 c1, c2 = st.columns([4, 1])
-                c1.markdown(f"- 《{esc(title)}》")
+                c1.markdown(f"- {esc(shown_title(title))}")
                 if c2.button("打开文档", key=f"search-nearest-{i}"):
                     open_in_documents(doc_id)
         with st.expander(f"仍然显示检索到的 {len(hits)} 个段落"):
