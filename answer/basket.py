@@ -58,7 +58,6 @@ def export_answer_docx(answer: Answer) -> bytes:
             d.paragraph([("最相近的文档：" + "；".join(f"《{t}》" for t in answer.nearest), None)])
         return d.save()
     quotes = {c.n: (c.quote, c.reference) for c in answer.citations}
-    for line in answer.answer.split("\n"):
-        if line.strip():
-            d.paragraph(answer_parts(line, quotes))
+    parts = answer_parts(answer.answer, quotes)  # a quote may span paragraphs
+    d.paragraph(parts)
     return d.save()

@@ -130,16 +130,23 @@ class GongwenDoc:
         r.font.size = Pt(BODY_PT)
 
     def paragraph(self, parts: list[tuple[str, str | None]], indent: bool = True) -> None:
-        """A body paragraph: (text, reference or None) pieces; a reference becomes a
-        footnote mark after its text."""
+        """Body paragraphs from (text, reference or None) pieces: a reference becomes a
+        footnote mark after its text; a line break in a text starts a new paragraph."""
         from docx.shared import Pt
 
-        p = self.d.add_paragraph()
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+        def new():
+            q = self.d.add_paragraph()
+            if indent:
+                q.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+            return q
+
+        p = new()
         for text, reference in parts:
-            if text:
-                p.add_run(text)
+            for i, line in enumerate(re.split(r"\n+", text)):
+                if i:
+                    p = new()
+                if line:
+                    p.add_run(line)
             if reference:
                 self._mark(p, reference)
 

@@ -114,3 +114,13 @@ def test_libreoffice_renders_a4_with_footnotes(tmp_path):
     text = page.extract_text()
     body, _, foot = text.partition("每季度召开一次党员大会")
     assert "指挥棒" in body and "《细则》第九条" in foot  # the reference at the page foot
+
+
+def test_a_quote_of_several_paragraphs_stays_one_quote():
+    a = Answer(question="问？", answer="第一段\n\n第二段[1]\n另一句[2]", refused=False,
+               citations=(_cit(1, "第一段\n\n第二段", "R1"), _cit(2, "另一句", "R2")))
+    doc = parts_of(export_answer_docx(a))["word/document.xml"]
+    texts = re.findall(r"<w:t[^>]*>([^<]*)</w:t>", doc)
+    assert texts[1:] == ["“第一段", "第二段”", "“另一句”"]  # after the title; no empty ones
+    assert doc.count("<w:p>") + doc.count("<w:p ") == 4
+    assert re.findall(r'<w:footnoteReference w:id="(\d+)"/>', doc) == ["1", "2"]
