@@ -166,6 +166,12 @@ class DocStore:
         with self._db:
             self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
+    def set_hash(self, doc_id: str, content_hash: str) -> None:
+        """Record a document's content hash (the last step of an early-lexical write)."""
+        with self._db:
+            self._db.execute("UPDATE documents SET content_hash=? WHERE doc_id=?",
+                             (content_hash, doc_id))
+
     def forget_hash(self, doc_id: str) -> None:
         """Force the next ingest to redo this document (its vectors went missing)."""
         with self._db:

@@ -177,6 +177,15 @@ class IndexStore:
             self.vectors.add(passages, vectors)
         self.docstore.put(doc, chunks, label)
 
+    def complete_document(self, doc: Document, passages: Sequence[Passage],
+                          vectors: np.ndarray) -> None:
+        """Add the vectors of a document already in the docstore without its hash (an
+        early-lexical write), then record its hash: complete only once both are there."""
+        self.vectors.delete_doc(doc.doc_id)
+        if passages:
+            self.vectors.add(passages, vectors)
+        self.docstore.set_hash(doc.doc_id, doc.content_hash)
+
     def sources_under(self, folder: Path) -> dict[str, str]:
         """doc_id -> source of every document whose (absolute) source lies under `folder`."""
         folder = Path(os.path.abspath(folder))

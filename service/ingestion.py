@@ -30,7 +30,7 @@ from core.models import Chunk, Document
 from index.embedders import Embedder
 from index.lock import bump_generation
 from index.passages import passages
-from index.store import IndexStore
+from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
@@ -125,6 +125,7 @@ def ingest(
             "docs_embedded": 0, "passages_total": 0, "passages_embedded": 0}
     index_dir = store.config.index_dir
     last_bump = [time.monotonic()]
+    early: set[str] = set()  # written to the docstore before their vectors
 
     def tell(bump: bool = False) -> None:
         progress_file.write(index_dir, progress_file.Progress(
@@ -141,7 +142,10 @@ def ingest(
         report.embed_seconds += time.perf_counter() - te
         at = 0
         for doc, chunks, label, ps in group:
-            store.replace_document(doc, chunks, ps, vecs[at : at + len(ps)], label)
+            if doc.doc_id in early:  # its rows (and BM25 tokens) are there: add the rest
+                store.complete_document(doc, ps, vecs[at : at + len(ps)])
+            else:
+                store.replace_document(doc, chunks, ps, vecs[at : at + len(ps)], label)
             at += len(ps)
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.doc_ids[doc.source] = doc.doc_id
@@ -157,6 +161,10 @@ def ingest(
             fresh = [(d, c, lab) for d, c, lab, _ in pending if d.doc_id not in stored]
             for doc, chunks, label in fresh:
                 store.docstore.put(replace(doc, content_hash=""), chunks, label)
+                # Tokens now, so readers reloading meanwhile (and the final BM25) reuse them.
+                store.docstore.put_tokens(store.dict_fp, {
+                    c.chunk_id: tokenize(index_text(c)) for c in chunks})
+                early.add(doc.doc_id)
             if fresh:
                 prog["docs_searchable"] += len(fresh)
                 bump_generation(index_dir)

@@ -56,6 +56,12 @@ def test_keyword_search_works_before_vectors(small_corpus, config, embedder):
             "党务干部集中培训学时", k=3, mode="bm25")])
         seen.update(out)
         seen["progress"] = progress.read(config.index_dir)
+        from index.store import IndexStore
+
+        store = IndexStore(config, vectors=False)
+        seen["tokens"] = len(store.docstore.tokens(store.dict_fp))
+        seen["chunks"] = store.docstore.counts()[1]
+        store.close()
 
     r = run_ingest(config, [small_corpus], progress=False, early_lexical=True,
                    embedder=Watching(embedder, reader))
@@ -65,6 +71,14 @@ def test_keyword_search_works_before_vectors(small_corpus, config, embedder):
     assert p.files_read == p.files_total == 2 and p.docs_searchable == 2
     assert p.passages_embedded == 0 and p.passages_total > 0
     assert len(r.added) == 2 and progress.read(config.index_dir) is None  # cleared at the end
+    assert seen["tokens"] == seen["chunks"] > 0  # readers meanwhile reuse the BM25 tokens
+    from index.store import IndexStore
+
+    store = IndexStore(config)
+    assert "" not in store.docstore.hashes().values() and store.bm25_fits()
+    ids = {c for cs in store.docstore.chunk_ids_by_doc().values() for c in cs}
+    assert {chunk_of(v) for v in store.vectors.all_ids()} == ids
+    store.close()
     s = open_searcher(config)
     assert s.search("青年干部", k=1, mode="vector")
 
