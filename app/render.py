@@ -104,23 +104,6 @@ def scroll_script(anchor: str = FOCUS_ID) -> str:
     )
 
 
-_QUOTED = re.compile(r"[“\"'‘「『]([^”\"'’」』]{2,40})[”\"'’」』]")
-
-
-def meaningful_terms(query: str, matched: Iterable[str]) -> list[str]:
-    """What to highlight for `query`: matched words of two or more characters (a single
-    character of the jieba split, 到 or 报, is not a match), plus the exact phrases, 文号
-    and 第X条 the query names (in the form the documents write them)."""
-    from core.text.docno import DOC_NO_RE, normalize_doc_no
-    from core.text.headings import ARTICLE_RE
-
-    terms = [t for t in matched if len(t.strip()) >= 2]
-    terms += [m.group(1) for m in _QUOTED.finditer(query)]
-    terms += [normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(query)]
-    terms += [m.group(0) for m in ARTICLE_RE.finditer(query)]
-    return list(dict.fromkeys(terms))
-
-
 def snippet_span(text: str, terms: Iterable[str], width: int = 160) -> tuple[int, int]:
     """The `width`-character window of `text` holding the most highlighted characters
     (ties: the earliest), widened to the sentence starts/ends nearby."""

@@ -218,7 +218,10 @@ def highlight(text: str, terms: Sequence[str], on: bool) -> str:
     return pat.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text)
 
 
-def _print_hits(hits, color: bool, labels: dict[str, str], validity=None) -> None:
+def _print_hits(hits, color: bool, labels: dict[str, str], validity=None,
+                query: str = "") -> None:
+    from core.text.highlight import meaningful_terms
+
     if not hits:
         print("未找到相关内容。")
         return
@@ -232,7 +235,8 @@ def _print_hits(hits, color: bool, labels: dict[str, str], validity=None) -> Non
         print(f"{h.rank}. 《{printable(c.title)}》 {where}  [{h.score:.4f}]")
         print(f"   {labels.get(c.doc_id) or printable(c.source)}  [{c.start}:{c.end}]")
         body = c.text if len(c.text) <= 300 else c.text[:300] + "……"
-        print("   " + highlight(body, h.matched_terms, color).replace("\n", "\n   "))
+        marked = highlight(body, meaningful_terms(query, h.matched_terms), color)
+        print("   " + marked.replace("\n", "\n   "))
         print()
 
 
@@ -279,7 +283,7 @@ def cmd_search(args, config) -> int:
         print(floor)  # nothing relevant (service.relevance); the JSON keeps its hits
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-        _print_hits(hits, color, searcher.store.docstore.labels(), v)
+        _print_hits(hits, color, searcher.store.docstore.labels(), v, args.query)
     return 0
 
 

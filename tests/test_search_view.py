@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.render import meaningful_terms, snippet_html, snippet_span
+from app.render import snippet_html, snippet_span
+from core.text.highlight import meaningful_terms
 from service.relevance import FLOOR, best_coverage, is_relevant, nearest_titles
 
 

@@ -31,6 +31,7 @@ if submitted:
             result = current_answerer().ask(searcher, question, filters=filters)
         st.session_state[RESULT_KEY] = (result, time.perf_counter() - t0)
     else:
+        st.session_state.pop(RESULT_KEY, None)  # the warning, not the previous answer
         st.warning("请输入问题。")
 
 if RESULT_KEY in st.session_state:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.render import esc, highlight_terms, meaningful_terms, passage, snippet_html
+from app.render import esc, highlight_terms, passage, snippet_html
 from app.resources import require_searcher
 from app.widgets import filter_controls, open_in_documents, status_badge, type_label
+from core.text.highlight import meaningful_terms
 from service.relevance import NOT_FOUND, is_relevant, nearest_titles, shown_title
 
 RESULT_KEY = "search_result"
