@@ -6,9 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.render import esc, highlight_terms, passage, snippet_html
-from app.resources import require_searcher
+from app.resources import current_config, require_searcher
 from app.widgets import filter_controls, open_in_documents, status_badge, type_label
 from core.text.highlight import meaningful_terms
+from service.progress import partial_note
 from service.relevance import NOT_FOUND, is_relevant, nearest_titles, shown_title
 
 RESULT_KEY = "search_result"
@@ -17,6 +18,8 @@ MODES = {"hybrid": "混合（关键词 + 语义）", "bm25": "关键词", "vecto
 
 st.title("检索")
 searcher = require_searcher()
+if note := partial_note(current_config().index_dir):
+    st.info(note + "。")  # hybrid search uses the vectors made so far
 
 with st.form("search-form"):
     query = st.text_input("检索词", key="search-query", placeholder="例如：青年干部 社区报到")
