@@ -92,3 +92,36 @@ class BM25Index:
                                int((self._r.get_scores_from_ids([tid]) > 0).sum()))
         df = self._df[token]
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+def sample_rows(ids: list[str]) -> list[str]:
+    """The chunk ids whose BM25 rows `bm25_matches` inspects: first, middle and last."""
+    return sorted({ids[0], ids[len(ids) // 2], ids[-1]}) if ids else []
+
+
+def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str,
+                 sample: dict[str, list[str]] | None = None) -> bool:
+    """The saved BM25 covers exactly these chunks, with a matrix built from their tokens.
+
+    The fingerprint alone trusts ids.json; BM25 files copied from another index next to
+    this index's ids.json made every search fail with IndexError. So the matrix must have
+    a row per chunk, and (given `sample`: the stored tokens of `sample_rows(ids)`) its
+    vocabulary must hold every token of the sampled chunks and each sampled row must
+    score its own tokens: a matrix from another index fails one or the other.
+    """
+    if bm25.fp != fingerprint(ids, dict_fp) or bm25.ids != ids:
+        return False
+    if not ids:
+        return True
+    retriever = bm25._r  # noqa: SLF001 - bm25s keeps what is checked here on its object
+    if getattr(retriever, "scores", {}).get("num_docs") != len(ids):
+        return False
+    vocab = getattr(retriever, "vocab_dict", {})
+    row = {cid: i for i, cid in enumerate(ids)}
+    for cid, tokens in (sample or {}).items():
+        tokens = [t for t in tokens if t]
+        if not tokens or cid not in row:
+            continue
+        if any(t not in vocab for t in tokens) or not bm25.scores(tokens)[row[cid]] > 0:
+            return False
+    return True

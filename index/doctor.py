@@ -16,12 +16,11 @@ from pathlib import Path
 
 from core.config import Config
 from core.errors import KBError
-from index.bm25 import BM25Index
+from index.bm25 import BM25Index, bm25_matches, sample_rows
 from index.docstore import DocStore
 from index.embedders import recorded_name
 from index.layout import DOCSTORE_NAME, read_ingested
 from index.passages import chunk_of
-from index.store import bm25_matches, sample_rows
 from index.tokenize import dictionary_fingerprint
 from index.vectors import VectorIndex
 
