@@ -25,7 +25,7 @@ QUESTION_KEY = "basket-question"  # the question whose citations the page shows
 State = MutableMapping[str, Any] | None
 
 
-def _folder() -> Path | None:
+def saved_folder() -> Path | None:
     from app.resources import current_config
 
     try:
@@ -56,7 +56,7 @@ def choose(basket_id: str) -> None:
 
 def current() -> baskets.Basket:
     """The basket in use, as saved."""
-    folder = _folder()
+    folder = saved_folder()
     if folder is None:
         return baskets.Basket("s-000000000000", baskets.SESSION_NAME,
                               tuple(st.session_state.get(KEY, ())))
@@ -75,7 +75,7 @@ def _update(change: Callable[[tuple[BasketItem, ...]], tuple[BasketItem, ...]],
     if state is not None:
         state[KEY] = change(entries(state))
         return
-    folder = _folder()
+    folder = saved_folder()
     if folder is None:
         st.session_state[KEY] = change(tuple(st.session_state.get(KEY, ())))
         return
@@ -128,7 +128,7 @@ def clear(state: State = None) -> None:
 def save_as(name: str) -> str:
     """Copy this basket's quotes into the named basket `name` (added to what it holds)
     and switch to it; returns its id."""
-    folder = _folder()
+    folder = saved_folder()
     name = name.strip()
     if folder is None or not name:
         return current_id()

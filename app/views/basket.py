@@ -13,7 +13,7 @@ from service.baskets import SESSION_NAME, named, named_id
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 st.title("引文篮")
-folder = basket._folder()  # noqa: SLF001 - where the saved baskets are
+folder = basket.saved_folder()
 current = basket.current()
 saved = named(folder) if folder else []
 options = {b.basket_id: f"{b.name}（{len(b.items)} 条）" for b in saved}
