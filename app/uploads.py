@@ -21,6 +21,7 @@ ALLOWED_SUFFIXES = supported_suffixes()
 # Chinese wording for the ingest pipeline's (English) skip reasons, matched by prefix.
 _REASONS_ZH = (
     ("unsupported file type", "不支持的文件类型"),
+    ("the file's bytes are", "文件内容与扩展名不符"),
     ("empty file", "空文件"),
     ("no text found", "文件中没有可提取的文字"),
     ("no text layer", "PDF 没有文字层（可能是扫描件）"),

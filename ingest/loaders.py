@@ -1,4 +1,4 @@
-"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm, by a loader registry.
+"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm, .ofd, .xlsx, .pptx.
 
 A `Loader` declares its format name, the suffixes it takes, the magic bytes its files
 start with (none for text formats) and whether its layout is fixed (printed lines, as in
@@ -23,6 +23,11 @@ Formats:
   "第3页 共9页", "3/9") is dropped. Encrypted files are read only when the empty
   password opens them.
 - .html/.htm: main text only (see `ingest.html_text`).
+- .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`.
+
+The bytes choose the reader (`sniff`: magic, and a zip container's parts), so a .wps that
+is OOXML is read as .docx; an OLE file (.doc, MS Works) or an image gets a reason naming
+its real kind (`ingest.kinds`).
 
 Sidecar `<file name>.meta.json` (e.g. `a.pdf.meta.json`) holds metadata overrides
 for any format and wins over front matter; sidecars are not documents themselves.
@@ -45,6 +50,7 @@ from pathlib import Path
 from core.config import IngestLimits
 from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
+from ingest.kinds import unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
 
@@ -65,6 +71,8 @@ class Loader:
     # A cheap look at the bytes before `read`, raising Unreadable when reading them
     # would exceed a limit (PDF pages, HTML depth).
     check: Callable[[bytes, IngestLimits], None] | None = None
+    # For zip containers: members (lower case) that tell this format from other zips.
+    parts: tuple[str, ...] = ()
 
 
 _LOADERS: dict[str, Loader] = {}  # suffix -> loader
@@ -92,9 +100,20 @@ def loader_for(path: Path) -> Loader | None:
 
 
 def sniff(data: bytes) -> Loader | None:
-    """The loader whose magic bytes `data` starts with (text formats have none)."""
-    for loader in _LOADERS.values():
-        if any(data.startswith(m) for m in loader.magic):
+    """The loader whose magic bytes `data` starts with (text formats have none).
+
+    A zip container is matched by its parts (word/document.xml, OFD.xml …); a zip whose
+    parts no loader names is nobody's.
+    """
+    names: frozenset[str] | None = None
+    for loader in dict.fromkeys(_LOADERS.values()):
+        if not any(data.startswith(m) for m in loader.magic):
+            continue
+        if not loader.parts:
+            return loader
+        if names is None:
+            names = zip_names(data)
+        if all(p in names for p in loader.parts):
             return loader
     return None
 _PAGE_NO_RE = re.compile(
@@ -235,7 +254,9 @@ def _read_html(data: bytes) -> ReadResult:
 
 register_loader(Loader("txt", (".txt",), _read_text))
 register_loader(Loader("md", (".md",), _read_text))
-register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",)))
+# Kingsoft saves .wps as OOXML or as OLE: the bytes decide (an OLE one gets its reason).
+register_loader(Loader("docx", (".docx", ".wps"), _read_docx, magic=(b"PK\x03\x04",),
+                       parts=("[content_types].xml", "word/document.xml")))
 # %PDF- may follow a few junk bytes; the reader looks in the first KiB itself.
 register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True,
                        check=check_pdf))
@@ -249,20 +270,26 @@ def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
     suffix = path.suffix.lower()
     if is_sidecar(path):
         raise LoadError(str(path), "metadata sidecar, not a document")
-    loader = _LOADERS.get(suffix)
-    if loader is None:
-        wanted = " ".join(sorted(_LOADERS))
-        raise LoadError(str(path), f"unsupported file type '{suffix or path.name}'; "
-                                   f"expected one of {wanted}")
-    fmt = loader.fmt
+    named = _LOADERS.get(suffix)
+    if named is None and not suffix:
+        raise LoadError(str(path), f"unsupported file type '{path.name}'; expected one of "
+                                   f"{' '.join(sorted(_LOADERS))}")
     data = read_bounded(path, limits)
     if not data.strip():
         raise LoadError(str(path), "empty file")
-    if loader.magic and not any(data.startswith(m) for m in loader.magic):
-        other = sniff(data)
-        if other is not None:
-            raise LoadError(str(path), f"the file's bytes are a {other.fmt} file, not "
-                                       f"{suffix}; rename it to {other.suffixes[0]}")
+    # The bytes decide the reader: a .wps that is OOXML is read as .docx, an OFD named
+    # .pdf as OFD; a file of a kind nobody reads (OLE .doc, images) is named as such.
+    loader = sniff(data)
+    lied = loader is not None and named is not None and loader is not named
+    if loader is None:
+        kind = unreadable_kind(data)
+        if kind is not None:
+            raise LoadError(str(path), kind)
+        loader = named
+    if loader is None:
+        wanted = " ".join(sorted(_LOADERS))
+        raise LoadError(str(path), f"unsupported file type '{suffix}'; expected one of {wanted}")
+    fmt = loader.fmt
     try:
         if data.startswith(b"PK\x03\x04"):
             check_zip(data, limits)
@@ -270,6 +297,9 @@ def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
             loader.check(data, limits)
         text, page_starts, overrides = loader.read(data)
     except Unreadable as e:
+        if lied:
+            raise LoadError(str(path), f"the file's bytes are a {fmt} file, not {suffix}: "
+                                       f"{e.reason}") from e
         raise LoadError(str(path), e.reason) from e
     except (LoadError, MissingDependencyError):
         raise
@@ -277,7 +307,9 @@ def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
         raise LoadError(str(path), f"读取时超出内存或嵌套上限（{type(e).__name__}，"
                                    f"KB_FILE_MEMORY_MB）") from e
     except Exception as e:  # parsers raise many types on damaged input; all mean unreadable
-        raise LoadError(str(path), f"corrupt or unreadable {fmt} file ({type(e).__name__})") from e
+        what = f"the file's bytes are a {fmt} file, not {suffix}: " if lied else ""
+        raise LoadError(str(path), f"{what}corrupt or unreadable {fmt} file "
+                                   f"({type(e).__name__})") from e
     if not text.strip():
         raise LoadError(str(path), "no text found in file")
     if len(text) > limits.max_doc_chars:
@@ -286,3 +318,19 @@ def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
     overrides = {**overrides, **_read_sidecar(path)}
     return RawDocument(source=str(path), text=text, fmt=fmt, page_starts=page_starts,
                        overrides=overrides, fixed_layout=loader.fixed_layout)
+
+
+def _register_more() -> None:
+    """Readers kept in their own modules (OFD, spreadsheets and slides)."""
+    from ingest.ofd import check_ofd, read_ofd
+    from ingest.sheets import read_pptx, read_xlsx
+
+    register_loader(Loader("ofd", (".ofd",), read_ofd, magic=(b"PK\x03\x04",),
+                           fixed_layout=True, check=check_ofd, parts=("ofd.xml",)))
+    register_loader(Loader("xlsx", (".xlsx",), read_xlsx, magic=(b"PK\x03\x04",),
+                           parts=("xl/workbook.xml",)))
+    register_loader(Loader("pptx", (".pptx",), read_pptx, magic=(b"PK\x03\x04",),
+                           parts=("ppt/presentation.xml",)))
+
+
+_register_more()

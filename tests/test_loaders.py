@@ -213,14 +213,16 @@ def test_scanned_pdf_without_text_layer(tmp_path: Path) -> None:
     [
         ("empty.txt", b"", "empty"),
         ("blank.md", b" \n\t\n", "empty"),
-        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        # The bytes name the real kind, whatever the suffix says.
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "PNG.*OCR"),
         ("noise.txt", bytes((i * 97 + 13) % 256 for i in range(3000)).replace(b"\x00", b"\x01"),
          "text"),
         ("broken.docx", b"PK\x03\x04 this is not really a zip", "docx"),
         ("plain.docx", "这只是一个改了扩展名的文本文件".encode(), "not a valid .docx"),
         ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "pdf"),
         ("fake.pdf", "不是PDF".encode(), "not a PDF"),
-        ("table.xlsx", b"PK\x03\x04", "unsupported"),
+        ("table.xlsx", b"PK\x03\x04", "xlsx"),
+        ("table.xyz", b"PK\x03\x04", "unsupported"),
         ("noext", b"text", "unsupported"),
     ],
 )

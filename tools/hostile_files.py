@@ -164,7 +164,8 @@ def write_hostile(folder: Path, *, small: bool = False) -> dict[str, str]:
     good_pdf = _pdf_with_text(3)
     put("truncated.pdf", good_pdf[: len(good_pdf) // 2], "skip")
     put("encrypted.pdf", _encrypted_pdf(), "skip")
-    put("docx_named.pdf", docx_bytes(GOOD_TEXT), "skip")
+    # The bytes decide the reader (issue 13): a .docx named .pdf is read as .docx.
+    put("docx_named.pdf", docx_bytes(GOOD_TEXT.replace("通知", "改名文档通知")), "ingest")
     put("not_a_zip.docx", b"PK\x03\x04 truncated zip header", "skip")
     put("nul_bytes.txt", GOOD_TEXT.encode() + b"\x00\x00\x01\x02" * 64, "skip")
     put("binary.txt", bytes(range(256)) * 40, "skip")
