@@ -9,7 +9,9 @@ found in it keep their names under it (a followed link stays where it was found)
 named explicitly is resolved. Its id is a hash of that path.
 Walking a folder never leaves it through a symbolic link unless `follow_links` is given,
 and every entry that is not read (link loop, dangling link, FIFO, device, a name that is
-not UTF-8) is reported with a reason, as unsupported types are. Hidden entries (".x")
+not UTF-8) is reported with a reason, as unsupported types are; files of kinds no loader
+reads but whose bytes name them (.doc, .xls, images: `ingest.kinds.SNIFFED_SUFFIXES`) are
+passed on to `load_file`, which says what they really are. Hidden entries (".x")
 are skipped silently, as version-control and editor files are.
 """
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from core.config import IngestLimits
 from core.errors import KBError, LoadError
 from core.models import Chunk, Document
+from ingest.kinds import SNIFFED_SUFFIXES
 from ingest.loaders import has_sidecar, is_sidecar, load_file, sidecar_path, supported_suffixes
 from ingest.metadata import extract_metadata
 from ingest.normalize import normalize_document
@@ -96,7 +99,8 @@ class _Walk:
 
     def __init__(self, follow_links: bool) -> None:
         self.follow_links = follow_links
-        self.suffixes = set(supported_suffixes())
+        # Kinds no loader reads (.doc, images) go to load_file too, which names them.
+        self.suffixes = set(supported_suffixes()) | set(SNIFFED_SUFFIXES)
         self.files: list[Path] = []
         self.refused: list[tuple[str, str]] = []
         self.roots: list[Path] = []

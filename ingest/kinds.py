@@ -19,6 +19,10 @@ _IMAGES = (
     (b"BM", "BMP"),
     (b"GIF8", "GIF"),
 )
+# Suffixes of kinds no loader reads: a folder walk still passes them to `load_file`, whose
+# look at the bytes names the real kind (a ".doc" may well be a .docx or an OFD).
+SNIFFED_SUFFIXES = (".doc", ".xls", ".et", ".ppt", ".dps", ".jpg", ".jpeg", ".png", ".tif",
+                    ".tiff")
 _NEEDS_OCR = "没有文字层（扫描件或图片），需要 OCR 文字识别，当前版本不支持"
 _LIBREOFFICE = ("读取旧版 .doc 需要 LibreOffice（apt-get install libreoffice-writer-nogui），"
                 "或用 WPS/Word 另存为 .docx")
@@ -82,4 +86,4 @@ def unreadable_kind(data: bytes) -> str | None:
 
 def needs_ocr(what: str) -> str:
     """The reason for a document of `what` (e.g. "OFD") whose pages are only images."""
-    return f"{what} {_NEEDS_OCR}"
+    return f"{what}{_NEEDS_OCR}"

@@ -42,7 +42,6 @@ nesting depth) before parsing; the length of the text after reading.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +51,7 @@ from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
 from ingest.kinds import unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
+from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -116,12 +116,6 @@ def sniff(data: bytes) -> Loader | None:
         if all(p in names for p in loader.parts):
             return loader
     return None
-_PAGE_NO_RE = re.compile(
-    r"^\s*([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页(\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
-    r"|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$"
-)
-
-
 def is_sidecar(path: Path) -> bool:
     """True for `<file>.meta.json` metadata sidecars, which are not documents."""
     return Path(path).name.lower().endswith(SIDECAR_SUFFIX)
@@ -205,19 +199,6 @@ def _table_lines(table) -> list[str]:
     return lines
 
 
-def _strip_page_numbers(page: str) -> str:
-    lines = page.split("\n")
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if lines and _PAGE_NO_RE.match(lines[-1]):
-        lines.pop()
-    if lines and _PAGE_NO_RE.match(lines[0]):
-        lines.pop(0)
-    return "\n".join(lines)
-
-
 def _read_pdf(data: bytes) -> ReadResult:
     import io
 
@@ -232,7 +213,7 @@ def _read_pdf(data: bytes) -> ReadResult:
             raise Unreadable(f"encrypted PDF, cannot be opened ({type(e).__name__})") from e
         if not opened:
             raise Unreadable("encrypted PDF (password required)")
-    pages = [_strip_page_numbers(page.extract_text() or "") for page in reader.pages]
+    pages = [strip_page_numbers(page.extract_text() or "") for page in reader.pages]
     if not pages:
         raise Unreadable("PDF has no pages")
     if not any(p.strip() for p in pages):

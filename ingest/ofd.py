@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from core.config import IngestLimits
 from ingest.kinds import needs_ocr
+from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable
 
 _MAX_NESTING = 8  # composite units placing composite units
@@ -303,10 +304,11 @@ def read_ofd(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
     doc = _Doc(data)
     if not doc.pages:
         raise Unreadable("OFD 没有页面")
-    pages = ["\n".join(_lines(doc.page_pieces(path, page))) for path, page in doc.pages]
+    pages = [strip_page_numbers("\n".join(_lines(doc.page_pieces(path, page))))
+             for path, page in doc.pages]
     if not any(p.strip() for p in pages):
         if doc.images:
-            raise Unreadable(needs_ocr("OFD（页面只有图片）"))
+            raise Unreadable(needs_ocr("OFD 页面只有图片，"))
         raise Unreadable("OFD 中没有文字")
     starts, pos = [], 0
     for p in pages:

@@ -23,6 +23,7 @@ wrapped English words are not glued together.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from core.text.dates import is_bare_date_line
@@ -107,3 +108,24 @@ def count_joins(text: str) -> int:
     lines = text.split("\n")
     ref = reference_width(lines)
     return sum(should_join(a, b, ref) for a, b in zip(lines, lines[1:], strict=False))
+
+
+_PAGE_NO_RE = re.compile(
+    r"^\s*([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页(\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$"
+)
+
+
+def strip_page_numbers(page: str) -> str:
+    """A printed page without a bare page-number line at its top or bottom ("- 3 -",
+    "第3页 共9页", "3/9")."""
+    lines = page.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and _PAGE_NO_RE.match(lines[-1]):
+        lines.pop()
+    if lines and _PAGE_NO_RE.match(lines[0]):
+        lines.pop(0)
+    return "\n".join(lines)

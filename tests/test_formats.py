@@ -97,7 +97,8 @@ def _layer(*objects: str) -> str:
 
 def test_own_ofd_reading_order_and_pages(tmp_path: Path) -> None:
     # The second line comes first in the XML; position decides.
-    data = _ofd({"Page_0": _layer(_text(20, 40, "第二行文字"), _text(20, 20, "第一行标题")),
+    data = _ofd({"Page_0": _layer(_text(20, 40, "第二行文字"), _text(20, 20, "第一行标题"),
+                                  _text(95, 280, "— 1 —")),
                  "Page_1": _layer(_text(20, 20, "第二页的内容"))})
     f = tmp_path / "公文.ofd"
     f.write_bytes(data)
@@ -105,6 +106,7 @@ def test_own_ofd_reading_order_and_pages(tmp_path: Path) -> None:
     assert raw.fmt == "ofd" and raw.fixed_layout
     assert raw.text.index("第一行标题") < raw.text.index("第二行文字")
     assert len(raw.page_starts) == 2 and raw.text[raw.page_starts[1]:].startswith("第二页")
+    assert "1 —" not in raw.text  # the printed page number is dropped, as for PDF
     assert ".ofd" in supported_suffixes()
 
 
@@ -247,3 +249,27 @@ def test_pptx_slides_are_pages(tmp_path: Path) -> None:
     raw = load_file(f)
     assert raw.fmt == "pptx" and raw.text == "第一张幻灯片\n第二张幻灯片"
     assert raw.page_starts == (0, 7)
+
+
+@pytest.mark.slow  # a whole ingest through the reading subprocess: about 2 s
+def test_ingest_names_a_doc_by_its_bytes_and_reads_an_ofd(tmp_path: Path, embedder) -> None:
+    from core.config import load_config
+    from service.wiring import open_searcher, run_ingest
+    from tests.conftest import FAKE_ENV
+    from tools.hostile_files import docx_bytes
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "WordDocument".encode("utf-16-le")
+    (folder / "旧版文档.doc").write_bytes(ole + bytes(200))
+    (folder / "其实是新版.doc").write_bytes(docx_bytes("关于召开支部委员会会议的通知"))
+    page = _layer(_text(20, 20, "关于同意设立党支部的批复"))
+    (folder / "批复.ofd").write_bytes(_ofd({"Page_0": page}))
+    (folder / "扫描件.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    config = load_config(FAKE_ENV, index_dir=tmp_path / "idx")
+    r = run_ingest(config, [folder], progress=False, embedder=embedder)
+    skipped = {Path(p).name: why for p, why in r.skipped}
+    assert {Path(p).name for p in r.added} == {"其实是新版.doc", "批复.ofd"}
+    assert "LibreOffice" in skipped["旧版文档.doc"] and "OCR" in skipped["扫描件.jpg"]
+    hits = open_searcher(config).search("同意设立党支部", k=1, mode="bm25")
+    assert hits and hits[0].chunk.pages == (1,)
