@@ -21,6 +21,7 @@ from core.config import IngestLimits
 from ingest.kinds import needs_ocr
 from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable
+from ingest.zipparts import ZipParts
 
 _MAX_NESTING = 8  # composite units placing composite units
 _Matrix = tuple[float, float, float, float, float, float]
@@ -93,21 +94,6 @@ def _deltas_sum(value: str | None) -> float:
     return total
 
 
-class _Package:
-    def __init__(self, data: bytes) -> None:
-        self.zip = zipfile.ZipFile(io.BytesIO(data))
-        self.names = {n.lower(): n for n in self.zip.namelist()}
-
-    def xml(self, name: str) -> ET.Element | None:
-        real = self.names.get(name.lstrip("/").lower())
-        if real is None:
-            return None
-        raw = self.zip.read(real)
-        if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:65536]:
-            raise Unreadable(f"OFD 部件 {name} 含有 DTD/实体声明，拒绝解析")
-        return ET.fromstring(raw)
-
-
 def _resolve(base_dir: str, loc: str) -> str:
     loc = loc.strip().replace("\\", "/")
     if loc.startswith("/"):
@@ -117,7 +103,7 @@ def _resolve(base_dir: str, loc: str) -> str:
 
 class _Doc:
     def __init__(self, data: bytes, resources: bool = True) -> None:
-        self.pkg = _Package(data)
+        self.pkg = ZipParts(data, "OFD 部件")
         root = self.pkg.xml("OFD.xml")
         body = _child(root, "DocBody") if root is not None else None
         doc_root = _child(body, "DocRoot") if body is not None else None

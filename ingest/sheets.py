@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from ingest.textfile import Unreadable
+from ingest.zipparts import ZipParts
 
 ReadResult = tuple[str, tuple[int, ...], dict[str, str]]
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -26,21 +27,11 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-class _Zip:
+class _Zip(ZipParts):
     def __init__(self, data: bytes, what: str) -> None:
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise Unreadable(f"不是有效的 {what} 文件（不是 zip 包）")
-        self.zip = zipfile.ZipFile(io.BytesIO(data))
-        self.names = {n.lower(): n for n in self.zip.namelist()}
-
-    def xml(self, name: str) -> ET.Element | None:
-        real = self.names.get(name.lstrip("/").lower())
-        if real is None:
-            return None
-        raw = self.zip.read(real)
-        if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:65536]:
-            raise Unreadable(f"部件 {name} 含有 DTD/实体声明，拒绝解析")
-        return ET.fromstring(raw)
+        super().__init__(data)
 
     def rels(self, part: str) -> dict[str, str]:
         """Relationship id -> target part name, for `part`."""
