@@ -27,6 +27,7 @@ from core.models import (
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
+from core.text.titles import title_matches
 
 _HEAD_LINES = 3
 
@@ -85,8 +86,7 @@ def target_docs(searcher, q: Question) -> tuple[list[str], str]:
         found += hit
         lacking = lacking or ("" if hit else no)
     for t in q.titles:
-        hit = [d.doc_id for d in docs if t == d.title or t in d.title
-               or (len(d.title) >= 6 and d.title in t)]
+        hit = [d.doc_id for d in docs if title_matches(t, d.title)]
         found += hit
         # A 《title》 the knowledge base does not hold: its text cannot be quoted.
         lacking = lacking or ("" if hit else f"知识库中没有《{t}》")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from core.text.docno import DOC_NO_RE, normalize_doc_no
 from core.text.headings import ARTICLE_RE
 from core.text.numerals import cn_to_int
+from core.text.titles import TITLE_RE
 
 Asks = str  # "number" | "duration" | "list" | "who" | "when" | "article" | "yesno" | "fact"
 
@@ -33,7 +34,6 @@ _YESNO = re.compile(r"是否|能否|可否|可不可以|能不能|是不是|有�
 _YEAR = re.compile(r"((?:19|20)\d{2}|[一二][〇○零九][一二三四五六七八九〇○零]{2})\s*年")
 # Provinces (not 州/市/县: 广州 is a name, 市级/区县 are no region).
 _REGION = re.compile(r"([\u4e00-\u9fff]{2,4}(?:省|自治区))(?![级委])")
-_TITLE = re.compile(r"《([^《》]{2,60})》")
 _QUOTED = re.compile(r"[“「\"]([^“”「」\"]{2,30})[”」\"]")
 _REGION_LEAD = re.compile(
     r"^[\u4e00-\u9fff]*?(?:在|到|从|的|和|与|对|向|给|是|为|去|来|省)(?=[\u4e00-\u9fff]{2})")
@@ -132,7 +132,7 @@ def year_pattern(year: int) -> re.Pattern[str]:
 def doc_aliases(q: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Documents named in plain words, with the words their titles must contain."""
     out: list[tuple[str, tuple[str, ...]]] = []
-    stripped = _TITLE.sub(" ", q)
+    stripped = TITLE_RE.sub(" ", q)
     for name, words in DOC_ALIASES.items():
         if name in stripped:
             out.append((name, words))
@@ -185,7 +185,7 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     found = [t for t in tokens if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t))
              and t not in _GENERIC_UNITS]
     found += _joined_organs(q, tokens)
-    found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(_TITLE.sub(" ", q))]
+    found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(TITLE_RE.sub(" ", q))]
     out = []
     for u in found:
         u = _UNIT_LEAD.sub("", u)
@@ -305,7 +305,7 @@ def measure(q: str) -> str:
 def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
     """The analysis of a (normalised) question; `tokens` are its words as the index cuts them."""
     doc_nos = tuple(dict.fromkeys(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(q)))
-    titles = tuple(m.group(1) for m in _TITLE.finditer(q))
+    titles = tuple(m.group(1) for m in TITLE_RE.finditer(q))
     arts = tuple(n for m in ARTICLE_RE.finditer(q) if (n := cn_to_int(m.group(1))))
     return Question(text=q, asks=asked(q), years=years(q), doc_nos=doc_nos, titles=titles,
                     aliases=doc_aliases(q), units=units(q, tokens), articles=arts,
@@ -315,5 +315,5 @@ def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
                     chapters=tuple(cn_to_int(m.group(1)) for m in _CHAPTER.finditer(q)),
                     parts_no=tuple(cn_to_int(m.group(1)) for m in _PART_NO.finditer(q)),
                     plain_titles=tuple(m.group(1)
-                                       for m in _PLAIN_TITLE.finditer(_TITLE.sub("", q))),
+                                       for m in _PLAIN_TITLE.finditer(TITLE_RE.sub("", q))),
                     measure=measure(q))

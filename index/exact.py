@@ -11,8 +11,8 @@ from core.models import Chunk, Document, SectionPath
 from core.text.docno import DOC_NO_RE, normalize_doc_no
 from core.text.headings import ARTICLE_RE, article_number
 from core.text.numerals import cn_to_int
+from core.text.titles import TITLE_RE, title_matches
 
-_TITLE_RE = re.compile(r"《([^《》]{2,60})》")
 _QUOTE_RE = re.compile(r"[“\"「『]([^“”\"「」『』]{2,80})[”\"」』]")
 
 
@@ -29,7 +29,7 @@ class ExactQuery:
 def parse_exact(query: str) -> ExactQuery:
     """Find 文号, 《titles》, 第X条 and quoted phrases in a (normalised) query."""
     doc_nos = tuple(normalize_doc_no(m.group(0)) for m in DOC_NO_RE.finditer(query))
-    titles = tuple(m.group(1) for m in _TITLE_RE.finditer(query))
+    titles = tuple(m.group(1) for m in TITLE_RE.finditer(query))
     arts = tuple(n for m in ARTICLE_RE.finditer(query) if (n := cn_to_int(m.group(1))))
     phrases = tuple(p for m in _QUOTE_RE.finditer(query) if len(p := m.group(1).strip()) >= 2)
     # Quotes mark a verbatim search only when they are (nearly) the whole query; Chinese
@@ -42,11 +42,7 @@ def parse_exact(query: str) -> ExactQuery:
 
 def strip_names(query: str) -> str:
     """The query without the 文号 and 《titles》 it names (what it asks of those documents)."""
-    return _TITLE_RE.sub(" ", DOC_NO_RE.sub(" ", query))
-
-
-def _title_matches(want: str, title: str) -> bool:
-    return bool(title) and (want == title or want in title or (len(title) >= 6 and title in want))
+    return TITLE_RE.sub(" ", DOC_NO_RE.sub(" ", query))
 
 
 def target_docs(q: ExactQuery, docs: Sequence[Document]) -> list[str]:
@@ -54,7 +50,7 @@ def target_docs(q: ExactQuery, docs: Sequence[Document]) -> list[str]:
     out = []
     for d in docs:
         if (d.meta.doc_no and d.meta.doc_no in q.doc_nos) or any(
-            _title_matches(t, d.title) for t in q.titles
+            title_matches(t, d.title) for t in q.titles
         ):
             out.append(d.doc_id)
     return out
