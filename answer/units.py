@@ -18,13 +18,12 @@ import re
 from dataclasses import dataclass
 
 from core.text.sentences import SENT_END_RE
-from core.text.tables import is_table_row
+from core.text.tables import PROSE_MARK_RE, is_table_row
 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]|"
                    r"[一二三四五六七八九十]{1,3}是|[一二三四五六七八九十]{1,3}、)")
 _FULL_STOP = re.compile(r"[。！？]+[”’」』）)】〕》\"']*")
 _FIGURE = re.compile(r"\d[\d,，]*(?:\.\d+)?")
-_PROSE_MARK = re.compile(r"[。；！？]")
 _CASE_LINE = re.compile(r"^【\s*(?:典型)?案例")
 _HEADER_WORDS = re.compile(r"单位[：:]|项目|科目|合计|决算数|预算数|名称|序号|类别|金额|指标|年度")
 # Units longer than this are not quoted whole (a list may still be, up to LIST_MAX).
@@ -74,7 +73,7 @@ def _header_rows(text: str, row_start: int, limit: int = 40) -> tuple[tuple[int,
     out: list[tuple[int, int]] = []
     for s, e in reversed(lines):
         line = text[s:e]
-        if _PROSE_MARK.search(line) or len(line) > 160:
+        if PROSE_MARK_RE.search(line) or len(line) > 160:
             break
         if not _FIGURE.search(line) and _HEADER_WORDS.search(line):
             out.append((s, e))

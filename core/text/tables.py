@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_PROSE_MARK = re.compile(r"[。；！？]")
+PROSE_MARK_RE = re.compile(r"[。；！？]")  # sentence marks a table row never has
 # A figure in a printed table: not a year, date, 第X or list number.
 _CELL_FIGURE = re.compile(r"(?<![\d第])\d[\d,]*(?:\.\d+)?(?![\d年月日号期届次部条章])")
 
@@ -21,7 +21,7 @@ def is_table_row(line: str) -> bool:
     """
     if line.startswith("|") and line.endswith("|"):
         return True
-    if len(line) > 160 or _PROSE_MARK.search(line) or "……" in line:
+    if len(line) > 160 or PROSE_MARK_RE.search(line) or "……" in line:
         return False
     cells = _CELL_FIGURE.findall(line)
     return any("." in c or "," in c for c in cells) or len(cells) >= 2
