@@ -22,6 +22,7 @@ from core.text.headings import (
     case_heading_text,
     is_case_heading,
 )
+from core.text.issues import issue_label as core_issue_label
 from core.text.issues import total_number
 
 # Enumerated heading markers by level, outermost first: 一、 （一） 1. （1）.
@@ -116,10 +117,7 @@ def issue_label(doc: Document) -> str:
     """《新风》专刊2025年第1期（总第49期）: issue numbers restart every year."""
     m = doc.meta
     year = (m.issue_month or m.date or "")[:4]
-    issue = f"第{m.issue_no}期" if m.issue_no else ""
-    total = total_number(doc.text[:300])
-    return (f"《新风》专刊{year + '年' if year and issue else ''}{issue}"
-            + (f"（总第{total}期）" if total else ""))
+    return core_issue_label(year, m.issue_no, total_number(doc.text[:300]))
 
 
 def reference_for(doc: Document, section: SectionPath, page: int | None,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from core.text.issues import issue_label
+
 HANDBOOK = "handbook"  # a case printed in a 《新风》 issue
 STANDALONE = "standalone"  # a case study of its own (经验做法, 工作法 write-up)
 
@@ -149,10 +151,3 @@ def heading(unit: str, title: str) -> str:
         return f"{unit}：{rest}"
     return title if unit in title else f"{unit}：{title}"
 
-
-def issue_label(year: int | None, no: int | None, total: int | None) -> str:
-    """《新风》专刊2025年第1期（总第49期）, the form answer.references.issue_label gives
-    ingested issues (kept in step by a test; stages cannot import each other)."""
-    issue = f"第{no}期" if no else ""
-    return (f"《新风》专刊{f'{year}年' if year and issue else ''}{issue}"
-            + (f"（总第{total}期）" if total else ""))

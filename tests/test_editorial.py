@@ -12,10 +12,10 @@ from answer.references import reference_for
 from cases.dups import DupPair, groups_of, near_duplicate_pairs
 from cases.planner import Catalog, assemble_usage, check_month, issue_numbers, months_before
 from cases.records import HANDBOOK, PUBLISHED, STANDALONE, Issue, IssueEntry, Usage, heading
-from cases.records import issue_label as planned_label
 from cases.store import EditorialStore
 from cases.tags import organ_of, theme_tags
 from core.errors import KBError
+from core.text.issues import issue_label as planned_label
 from ingest.files import build_document, content_hash, discover
 from service.editorial import build_cases
 from tests.editorial_docs import write_editorial_docs

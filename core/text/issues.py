@@ -33,3 +33,11 @@ def issue_ref(question: str) -> tuple[int, str | None, str] | None:
     if not m:
         return None
     return cn_to_int(m.group("n")), m.group("year"), m.group(0).strip()
+
+
+def issue_label(year: int | str | None, no: int | None, total: int | None) -> str:
+    """《新风》专刊2025年第1期（总第49期）: issue numbers restart every year, so the year
+    and the running number go with them."""
+    issue = f"第{no}期" if no else ""
+    return (f"《新风》专刊{f'{year}年' if year and issue else ''}{issue}"
+            + (f"（总第{total}期）" if total else ""))
