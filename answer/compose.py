@@ -18,7 +18,7 @@ from dataclasses import replace
 from answer.candidates import AskSettings, Candidate, select, whole_passage
 from answer.evidence import Evidence, case_list, gather, supported
 from answer.question import (
-    analyze,
+    split_parts,
 )
 from answer.references import paragraph_no, reference_for
 from answer.units import units_in
@@ -148,9 +148,10 @@ def ask(searcher, question: str, *, filters: Filters | None = None,
         settings: AskSettings | None = None) -> Answer:
     """Answer `question` from the index with verified, numbered quotes (or refuse)."""
     s = settings or AskSettings()
-    q = analyze(searcher.normalize(question))
-    if q.parts:
-        return _ask_parts(searcher, question, q.parts, filters, s)
+    # Only the split is needed here; `gather` analyses each (part of the) question in full.
+    parts = split_parts(searcher.normalize(question))
+    if parts:
+        return _ask_parts(searcher, question, parts, filters, s)
     chosen, ev = _answer_one(searcher, question, filters, s)
     cited_only = [n for n in ev.question.doc_nos if n in ev.result.missing]
     if not chosen and cited_only and (citing := _citing(searcher, cited_only[0], s)):
