@@ -12,6 +12,8 @@ A title that itself contains 《》 gets them turned into 〈〉, as nested titl
 
 from __future__ import annotations
 
+import re
+
 from core.models import Document, SectionPath
 from core.text.dates import cn_date
 from core.text.headings import (
@@ -32,8 +34,11 @@ _MAX_BACK = 20000  # characters looked back for the enclosing headings
 
 def book_title(title: str) -> str:
     """Wrap a title in 《》, turning inner 《》 into 〈〉."""
-    inner = title.strip().strip("《》").replace("《", "〈").replace("》", "〉")
-    return f"《{inner}》"
+    t = title.strip()
+    # Only one outer pair is unwrapped: 《新风》专刊… and 《A》和《B》 keep their marks, nested.
+    if re.fullmatch(r"《[^《》]*》", t):
+        t = t[1:-1]
+    return "《" + t.replace("《", "〈").replace("》", "〉") + "》"
 
 
 def article_of(section: SectionPath) -> str | None:

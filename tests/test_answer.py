@@ -52,6 +52,10 @@ def test_reference_rules():
     other = _doc(title="部门决算", doc_type="other")
     assert reference_for(other, (), 3) == "《部门决算》第3页"
     assert cn_date("2024-03") == "2024年3月" and book_title("《A》") == "《A》"
+    # Inner title marks nest as 〈〉; only a single outer pair is unwrapped.
+    assert book_title("《新风》专刊2025年第1期") == "《〈新风〉专刊2025年第1期》"
+    assert book_title("《A》和《B》") == "《〈A〉和〈B〉》"
+    assert book_title("关于《条例》的说明") == "《关于〈条例〉的说明》"
 
 
 @pytest.fixture(scope="module")
