@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 
 from core.models import Answer
-
-
-def answer_json(a: Answer) -> dict:
-    """The stable JSON form of an answer."""
-    return {
-        "question": a.question,
-        "answer": a.answer,
-        "refused": a.refused,
-        "citations": [
-            {k: (c.section_label if k == "section" else v)
-             for k, v in asdict(c).items() if k != "doc_id"} for c in a.citations
-        ],
-        "nearest": list(a.nearest),
-    }
+from service.payloads import answer_json  # the JSON form, shared with `kb serve`
 
 
 def print_answer(a: Answer) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, STATUSES, DocType, Validity
+from service.payloads import doc_json  # the JSON form, shared with `kb serve`
 
 _INDEX_HELP = "索引目录（默认：环境变量 KB_INDEX，或 .kb/index）"
 
@@ -38,25 +39,6 @@ def add_docs_commands(sub) -> None:
     q.add_argument("--index", help=_INDEX_HELP)
     q.add_argument("--as-of", help="按该日期（YYYY-MM-DD）判断效力，默认今天")
     q.add_argument("--json", action="store_true", help="输出 JSON")
-
-
-def doc_json(doc, v: Validity | None, docs) -> dict:
-    """The stable JSON form of a document with its validity."""
-    def name(d: str) -> dict:
-        return {"doc_id": d, "title": docs[d].title, "doc_no": docs[d].meta.doc_no}
-
-    m = doc.meta
-    return {
-        "doc_id": doc.doc_id, "title": doc.title, "doc_type": m.doc_type, "doc_no": m.doc_no,
-        "date": m.date, "issuer": m.issuer,
-        "status": v.status if v else None, "status_reason": v.reason if v else "",
-        "effective_from": v.effective_from if v else None,
-        "valid_until": v.valid_until if v else None,
-        "superseded_by": (v.superseded_label if v and not v.in_force else None),
-        "cites": [name(d) for d in (v.cites if v else ()) if d in docs],
-        "cited_by": [name(d) for d in (v.cited_by if v else ()) if d in docs],
-        "source": doc.source,
-    }
 
 
 def cmd_docs(args: argparse.Namespace, config) -> int:

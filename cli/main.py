@@ -20,6 +20,7 @@ from cli.remove import REMOVE_COMMANDS, add_remove_command
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, SEARCH_MODES, STATUSES
+from service.payloads import hit_json  # noqa: F401 - the JSON form, shared with `kb serve`
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never let a model lookup reach the network
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -194,18 +195,6 @@ def _filters(args: argparse.Namespace):
     return Filters(doc_types=tuple(args.doc_type), year_from=args.year_from,
                    year_to=args.year_to, issuer=args.issuer, source_prefix=source,
                    statuses=tuple(args.statuses))
-
-
-def hit_json(hit, validity=None) -> dict:
-    """The stable JSON form of a search hit; `validity` maps doc_id → core.models.Validity."""
-    c = hit.chunk
-    v = (validity or {}).get(c.doc_id)
-    return {"rank": hit.rank, "score": hit.score, "chunk_id": c.chunk_id, "doc_id": c.doc_id,
-            "title": c.title, "doc_type": c.doc_type, "source": c.source,
-            "section": c.section_label, "page": c.pages[0] if c.pages else None,
-            "start": c.start, "end": c.end, "text": c.text,
-            "status": v.status if v else None,
-            "superseded_by": v.superseded_label if v and not v.in_force else None}
 
 
 def highlight(text: str, terms: Sequence[str], on: bool) -> str:

@@ -1,0 +1,57 @@
+"""The stable JSON forms of hits, answers and documents, shared by `kb … --json` and the
+HTTP API (`kb serve`): one definition, so both always give the same objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from core.models import Answer, Validity
+
+
+def hit_json(hit, validity=None) -> dict:
+    """The stable JSON form of a search hit; `validity` maps doc_id → core.models.Validity."""
+    c = hit.chunk
+    v = (validity or {}).get(c.doc_id)
+    return {"rank": hit.rank, "score": hit.score, "chunk_id": c.chunk_id, "doc_id": c.doc_id,
+            "title": c.title, "doc_type": c.doc_type, "source": c.source,
+            "section": c.section_label, "page": c.pages[0] if c.pages else None,
+            "start": c.start, "end": c.end, "text": c.text,
+            "status": v.status if v else None,
+            "superseded_by": v.superseded_label if v and not v.in_force else None}
+
+
+def answer_json(a: Answer) -> dict:
+    """The stable JSON form of an answer."""
+    return {
+        "question": a.question,
+        "answer": a.answer,
+        "refused": a.refused,
+        "citations": [
+            {k: (c.section_label if k == "section" else v)
+             for k, v in asdict(c).items() if k != "doc_id"} for c in a.citations
+        ],
+        "nearest": list(a.nearest),
+    }
+
+
+def doc_json(doc, v: Validity | None, docs) -> dict:
+    """The stable JSON form of a document with its validity (`kb docs show --json`).
+
+    `docs` are the documents the reader may see: a cited or citing document outside
+    them is left out, so its title never reaches a reader of a lower level.
+    """
+    def name(d: str) -> dict:
+        return {"doc_id": d, "title": docs[d].title, "doc_no": docs[d].meta.doc_no}
+
+    m = doc.meta
+    return {
+        "doc_id": doc.doc_id, "title": doc.title, "doc_type": m.doc_type, "doc_no": m.doc_no,
+        "date": m.date, "issuer": m.issuer,
+        "status": v.status if v else None, "status_reason": v.reason if v else "",
+        "effective_from": v.effective_from if v else None,
+        "valid_until": v.valid_until if v else None,
+        "superseded_by": (v.superseded_label if v and not v.in_force else None),
+        "cites": [name(d) for d in (v.cites if v else ()) if d in docs],
+        "cited_by": [name(d) for d in (v.cited_by if v else ()) if d in docs],
+        "source": doc.source,
+    }
