@@ -58,3 +58,11 @@ class StoreDamagedError(KBError):
 
     The message is one Chinese line naming the fault and the command that repairs it.
     """
+
+
+class AuthError(KBError):
+    """A sign-in failed: unknown name, wrong password, or the name is locked for a while."""
+
+
+class PermissionDenied(KBError):
+    """The signed-in user's role does not allow the action (the message names both)."""

@@ -105,11 +105,22 @@ class DocMeta:
     effective_from: str | None = None
     valid_until: str | None = None
     superseded_by: str | None = None
+    # Visibility as front matter / a sidecar states it (`visibility: 内部`); the level in
+    # force, with the folder's and the default, is Document.visibility.
+    visibility: str | None = None
+    # Pages (1-based) whose text was read by OCR, and each one's mean recognition
+    # confidence (0..1), in the same order (the loader sets these, not a sidecar).
+    ocr_pages: tuple[int, ...] = ()
+    ocr_confidence: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         # Stored and overridden metadata carry the type as its code string.
         if not isinstance(self.doc_type, DocType):
             object.__setattr__(self, "doc_type", DocType(self.doc_type))
+        # The docstore keeps metadata as JSON, whose arrays come back as lists.
+        for name in ("ocr_pages", "ocr_confidence"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,7 @@ class Document:
     meta: DocMeta
     content_hash: str
     page_starts: tuple[int, ...] = ()
+    visibility: str = "公开"  # one of LEVELS: who may read it (service.accounts)
 
     @property
     def title(self) -> str:
@@ -136,6 +148,10 @@ class Document:
         if not self.page_starts:
             return None
         return max(1, bisect_right(self.page_starts, offset))
+
+    def ocr_on(self, *pages: int | None) -> bool:
+        """True when any of these pages' text was read by OCR."""
+        return any(p in self.meta.ocr_pages for p in pages if p is not None)
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,8 @@ class Chunk:
     start: int
     end: int
     text: str
+    visibility: str = "公开"  # its document's level (stored in each vector's metadata)
+    ocr: bool = False  # its text lies on a page read by OCR (DocMeta.ocr_pages)
 
     @property
     def section_label(self) -> str:
@@ -195,6 +213,7 @@ class Citation:
     reference: str  # 《标题》（文号）第X条
     status: str | None = None  # 现行有效, 已修改, 已废止, 失效, 尚未生效; None: not a rule
     superseded_by: str | None = None  # 《标题》（文号） of the replacing document
+    ocr: bool = False  # quoted from a page read by OCR: check it against the original
 
     @property
     def section_label(self) -> str:
@@ -245,8 +264,11 @@ class Filters:
     source_prefix: str | None = None
     statuses: tuple[str, ...] = ()  # keep documents with one of these validity statuses
     validity: Mapping[str, Validity] | None = None  # status per doc_id, for `statuses`
+    max_level: str | None = None  # the viewer's level (LEVELS); None = no restriction
 
     def allows(self, doc: Document) -> bool:
+        if self.max_level is not None and not level_sees(self.max_level, doc.visibility):
+            return False
         if self.statuses:
             v = (self.validity or {}).get(doc.doc_id)
             if v is None or v.status not in self.statuses:
@@ -269,7 +291,8 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.doc_types or self.year_from is not None or self.year_to is not None
-                    or self.issuer or self.source_prefix or self.statuses)
+                    or self.issuer or self.source_prefix or self.statuses
+                    or self.max_level is not None)
 
 
 @dataclass(frozen=True)
@@ -281,3 +304,60 @@ class SearchResult:
     # What the query names verbatim but the index lacks: a 文号 no document has,
     # or 第X条 of a named document that has no such article.
     missing: tuple[str, ...] = ()
+
+
+# Visibility levels, lowest first: a user sees documents whose level is at or below theirs.
+LEVELS: tuple[str, ...] = ("公开", "内部")
+PUBLIC = LEVELS[0]
+# reader < editor < admin; what each may do is in ROLE_ACTIONS.
+ROLES: tuple[str, ...] = ("reader", "editor", "admin")
+ROLE_LABELS = {"reader": "读者", "editor": "编辑", "admin": "管理员"}
+_READ_ACTIONS = frozenset({"search", "ask", "browse", "export"})
+_EDIT_ACTIONS = _READ_ACTIONS | {"upload", "remove", "edit_issue"}
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "reader": _READ_ACTIONS,
+    "editor": _EDIT_ACTIONS,
+    "admin": _EDIT_ACTIONS | {"manage_users"},
+}
+ACTION_LABELS = {"search": "检索", "ask": "提问", "browse": "浏览文档", "export": "导出",
+                 "upload": "上传入库", "remove": "删除文档", "edit_issue": "编辑专刊",
+                 "manage_users": "管理账号"}
+
+
+def level_sees(max_level: str, level: str) -> bool:
+    """True when a viewer of `max_level` may read a document of `level`.
+
+    An unknown document level counts as the highest (never shown by mistake); an
+    unknown viewer level as the lowest.
+    """
+    have = LEVELS.index(max_level) if max_level in LEVELS else 0
+    need = LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
+    return need <= have
+
+
+def hidden_levels(max_level: str | None) -> tuple[str, ...]:
+    """The levels a viewer of `max_level` may not read (none for None)."""
+    if max_level is None:
+        return ()
+    return tuple(lv for lv in LEVELS if not level_sees(max_level, lv))
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is asking: an account (service.accounts) or LOCAL_USER in single-user mode."""
+
+    name: str
+    role: str  # one of ROLES
+    level: str  # one of LEVELS: the highest visibility this user reads
+
+    def can(self, action: str) -> bool:
+        """May this user do `action` (a key of ACTION_LABELS)?"""
+        return action in ROLE_ACTIONS.get(self.role, frozenset())
+
+    def sees(self, level: str) -> bool:
+        """May this user read a document of visibility `level`?"""
+        return level_sees(self.level, level)
+
+
+# A fresh install without accounts runs single-user: the person at the machine may do all.
+LOCAL_USER = User("本机用户", "admin", LEVELS[-1])

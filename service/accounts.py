@@ -1,0 +1,271 @@
+"""Local accounts: names, roles (reader/editor/admin), visibility levels, passwords.
+
+Passwords are kept as salted scrypt hashes (a random 16-byte salt per user; the
+parameters are stored with each hash so they can be raised later) and compared with
+hmac.compare_digest. Failed sign-ins are counted per name, for unknown names too (so a
+guess tells nothing): after `Config.login_max_failures` in a row the name is locked for
+`Config.login_lock_seconds`, even for the right password. The store is the
+deployment file (service.deploy_store), which survives rebuilds and repairs.
+
+No account yet means single-user mode: the interfaces act as core.models.LOCAL_USER.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+import unicodedata
+from dataclasses import replace
+from datetime import datetime
+from typing import NoReturn
+
+from core.config import Config
+from core.errors import AuthError, KBError, PermissionDenied
+from core.models import ACTION_LABELS, LEVELS, ROLE_LABELS, ROLES, Filters, User
+from service import deploy_store
+
+# scrypt: 16 MiB and about 50 ms per hash on the development machine.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD = 8
+MAX_NAME = 64
+MAX_PASSWORD = 1024  # bounds the hashing work one request can cause
+
+
+def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                          maxmem=2 * 128 * n * r * p + 1024 * 1024, dklen=32)
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = _hash(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = _hash(password, bytes.fromhex(salt), int(n), int(r), int(p))
+        return hmac.compare_digest(got, bytes.fromhex(digest))
+    except ValueError:  # a malformed stored hash never matches
+        return False
+
+
+# A hash to check unknown names against, so that they take as long as known ones.
+_DUMMY = hash_password(secrets.token_hex(8))
+
+
+def check_name(name: str) -> str:
+    """A valid account name (stripped), or KBError saying why not."""
+    name = name.strip()
+    if not name:
+        raise KBError("用户名不能为空")
+    if len(name) > MAX_NAME:
+        raise KBError(f"用户名过长：最多 {MAX_NAME} 个字符，实际 {len(name)} 个")
+    if ":" in name:  # HTTP Basic authentication splits name and password at the first ':'
+        raise KBError(f"用户名不能包含冒号“:”：{name!r}")
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in name):
+        raise KBError(f"用户名不能包含控制字符或换行：{name!r}")
+    return name
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise KBError(f"密码太短：至少 {MIN_PASSWORD} 个字符，实际 {len(password)} 个")
+    if len(password) > MAX_PASSWORD:
+        raise KBError(f"密码过长：最多 {MAX_PASSWORD} 个字符")
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise KBError(f"角色应为 {'、'.join(ROLES)} 之一（读者、编辑、管理员），实际为 {role!r}")
+    return role
+
+
+def check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise KBError(f"可见级别应为 {'、'.join(LEVELS)} 之一，实际为 {level!r}")
+    return level
+
+
+class Accounts:
+    """The accounts of one knowledge base (in `Config.deploy`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        # Successful checks of this process: (name, keyed digest of the password) ->
+        # the stored hash they matched. An HTTP Basic client sends its password with
+        # every request; a cache hit costs one SELECT instead of a scrypt, and a changed
+        # password (another stored hash) misses.
+        self._key = secrets.token_bytes(32)
+        self._verified: dict[tuple[str, bytes], str] = {}
+
+    # reading ------------------------------------------------------------
+    def any(self) -> bool:
+        """True once an account exists (sign-in is then required everywhere)."""
+        if not deploy_store.exists(self.config):
+            return False
+        with deploy_store.connect(self.config) as db:
+            if not deploy_store.has_table(db, "users"):
+                return False
+            return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+    def users(self) -> list[User]:
+        if not self.any():
+            return []
+        with deploy_store.connect(self.config) as db:
+            rows = db.execute("SELECT name, role, level FROM users ORDER BY name").fetchall()
+        return [User(n, r, lv) for n, r, lv in rows]
+
+    def get(self, name: str) -> User | None:
+        if not self.any():
+            return None
+        with deploy_store.connect(self.config) as db:
+            row = db.execute("SELECT name, role, level FROM users WHERE name=?",
+                             (name.strip(),)).fetchone()
+        return User(*row) if row else None
+
+    # changing -----------------------------------------------------------
+    def add(self, name: str, password: str, role: str, level: str) -> User:
+        name = check_name(name)
+        check_password(password)
+        user = User(name, check_role(role), check_level(level))
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        try:
+            with deploy_store.connect(self.config, write=True) as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                           (name, user.role, user.level, hash_password(password), stamp))
+        except sqlite3.IntegrityError:
+            raise KBError(f"账号 {name} 已存在（修改密码用 kb users passwd {name}）") from None
+        return user
+
+    def update(self, name: str, *, role: str | None = None, level: str | None = None) -> User:
+        """Change an account's role or level (the last admin keeps the admin role)."""
+        with deploy_store.connect(self.config, write=True) as db:
+            user = self._existing(db, name)
+            new = replace(user, role=check_role(role) if role else user.role,
+                          level=check_level(level) if level else user.level)
+            if user.role == "admin" and new.role != "admin":
+                self._keep_an_admin(db, user.name)
+            db.execute("UPDATE users SET role=?, level=? WHERE name=?",
+                       (new.role, new.level, user.name))
+        return new
+
+    def remove(self, name: str) -> None:
+        """Delete an account. The last admin goes only with the last account (which
+        returns the knowledge base to single-user mode)."""
+        with deploy_store.connect(self.config, write=True) as db:
+            user = self._existing(db, name)
+            if user.role == "admin":
+                self._keep_an_admin(db, user.name)
+            db.execute("DELETE FROM users WHERE name=?", (user.name,))
+            db.execute("DELETE FROM login_failures WHERE name=?", (user.name,))
+
+    def passwd(self, name: str, password: str) -> None:
+        check_password(password)
+        with deploy_store.connect(self.config, write=True) as db:
+            user = self._existing(db, name)
+            db.execute("UPDATE users SET pw_hash=? WHERE name=?",
+                       (hash_password(password), user.name))
+            db.execute("DELETE FROM login_failures WHERE name=?", (user.name,))
+
+    def _existing(self, db: sqlite3.Connection, name: str) -> User:
+        row = db.execute("SELECT name, role, level FROM users WHERE name=?",
+                         (name.strip(),)).fetchone()
+        if row is None:
+            raise KBError(f"账号 {name.strip()} 不存在（查看账号：kb users list）")
+        return User(*row)
+
+    @staticmethod
+    def _keep_an_admin(db: sqlite3.Connection, name: str) -> None:
+        others = db.execute("SELECT count(*) FROM users WHERE name<>?", (name,)).fetchone()[0]
+        admins = db.execute("SELECT count(*) FROM users WHERE role='admin' AND name<>?",
+                            (name,)).fetchone()[0]
+        if others and not admins:
+            raise KBError(f"{name} 是唯一的管理员：请先把另一个账号设为 admin，再删除或降级它")
+
+    # signing in -----------------------------------------------------------
+    def verify(self, name: str, password: str) -> User:
+        """The account `name` when `password` is right; AuthError (Chinese) otherwise.
+
+        After `login_max_failures` failures in a row the name is locked for
+        `login_lock_seconds`; the error says for how long.
+        """
+        name = name.strip()
+        if not name or not password:
+            raise AuthError("请输入用户名和密码")
+        now = time.time()
+        with deploy_store.connect(self.config, write=True) as db:
+            row = db.execute("SELECT locked_until FROM login_failures WHERE name=?",
+                             (name,)).fetchone()
+            if row and row[0] > now:
+                raise AuthError(_locked_message(name, row[0] - now))
+            found = db.execute("SELECT name, role, level, pw_hash FROM users WHERE name=?",
+                               (name,)).fetchone()
+        key = (name, hmac.digest(self._key, password.encode("utf-8", "replace"), "sha256"))
+        ok = False
+        if found is not None and self._verified.get(key) == found[3]:
+            ok = True
+        elif len(password) <= MAX_PASSWORD:
+            # Unknown names are hashed too, so their answer takes as long.
+            ok = password_matches(password, found[3] if found else _DUMMY) and found is not None
+        if ok:
+            self._verified[key] = found[3]
+            with deploy_store.connect(self.config, write=True) as db:
+                db.execute("DELETE FROM login_failures WHERE name=?", (name,))
+            return User(found[0], found[1], found[2])
+        self._verified.pop(key, None)
+        self._fail(name, now)
+
+    def _fail(self, name: str, now: float) -> NoReturn:
+        cfg = self.config
+        with deploy_store.connect(cfg, write=True) as db:
+            row = db.execute("SELECT failures, locked_until FROM login_failures WHERE name=?",
+                             (name,)).fetchone()
+            failures = (row[0] if row and row[1] <= now else 0) + 1
+            locked = now + cfg.login_lock_seconds if failures >= cfg.login_max_failures else 0.0
+            db.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?, ?)",
+                       (name, 0 if locked else failures, locked, now))
+            # Names nobody has tried for a day are forgotten: the table stays small.
+            db.execute("DELETE FROM login_failures WHERE last < ? AND locked_until < ?",
+                       (now - 86400, now))
+        if locked:
+            raise AuthError(_locked_message(name, cfg.login_lock_seconds, just=True))
+        left = cfg.login_max_failures - failures
+        raise AuthError(f"用户名或密码错误（再错 {left} 次，账号 {name} 将被锁定 "
+                        f"{_minutes(cfg.login_lock_seconds)}）")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))} 分钟" if seconds >= 60 else f"{int(seconds) + 1} 秒"
+
+
+def _locked_message(name: str, seconds: float, just: bool = False) -> str:
+    why = "登录失败次数过多，已被锁定" if just else "因登录失败次数过多暂时锁定"
+    return f"账号 {name} {why}，请 {_minutes(seconds)}后再试"
+
+
+def viewer_filters(user: User | None, filters: Filters | None) -> Filters:
+    """`filters` restricted to what `user` may read (None: no restriction added)."""
+    base = filters or Filters()
+    if user is None:
+        return base
+    if base.max_level is not None and base.max_level in LEVELS:
+        # Never widen a restriction already there.
+        return replace(base, max_level=min(base.max_level, user.level, key=LEVELS.index))
+    return replace(base, max_level=user.level)
+
+
+def require(user: User | None, action: str) -> None:
+    """PermissionDenied unless `user` may do `action` (None: single-user, allowed)."""
+    if user is None or user.can(action):
+        return
+    raise PermissionDenied(
+        f"账号 {user.name}（{ROLE_LABELS.get(user.role, user.role)}）无权"
+        f"{ACTION_LABELS.get(action, action)}：需要"
+        f"{'管理员' if action == 'manage_users' else '编辑或管理员'}角色")
