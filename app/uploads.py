@@ -10,6 +10,7 @@ from pathlib import Path
 from core.config import Config
 from ingest.files import printable
 from ingest.loaders import supported_suffixes
+from service.payloads import reason_zh
 from service.uploads import safe_name, save_upload
 
 __all__ = ["ALLOWED_SUFFIXES", "md_text", "reason_zh", "rejection", "safe_name",
@@ -17,28 +18,6 @@ __all__ = ["ALLOWED_SUFFIXES", "md_text", "reason_zh", "rejection", "safe_name",
 
 # Derived from the loader registry: a new loader is accepted here without edits.
 ALLOWED_SUFFIXES = supported_suffixes()
-
-# Chinese wording for the ingest pipeline's (English) skip reasons, matched by prefix.
-_REASONS_ZH = (
-    ("unsupported file type", "不支持的文件类型"),
-    ("the file's bytes are", "文件内容与扩展名不符"),
-    ("empty file", "空文件"),
-    ("no text found", "文件中没有可提取的文字"),
-    ("no text layer", "PDF 没有文字层（可能是扫描件）"),
-    ("encrypted PDF", "PDF 已加密，无法读取"),
-    ("PDF has no pages", "PDF 没有页面"),
-    ("not a PDF", "不是有效的 PDF 文件"),
-    ("not a valid .docx", "不是有效的 Word（.docx）文件"),
-    ("binary file", "二进制文件，不是文本"),
-    ("not a text file", "无法识别文本编码"),
-    ("invalid UTF-16", "UTF-16 文本无效"),
-    ("corrupt or unreadable", "文件损坏或无法读取"),
-    ("cannot read file", "无法读取文件"),
-    ("metadata sidecar", "元数据附属文件，不是文档"),
-    ("sidecar", "元数据附属文件有误"),
-    ("no such file", "文件不存在"),
-)
-
 
 def upload_dir(config: Config) -> Path:
     """Where uploaded files are kept (KB_UPLOADS; default beside the index directory)."""
@@ -66,11 +45,3 @@ def rejection(name: str, size: int, max_mb: int) -> str | None:
     if size == 0:
         return "空文件"
     return None
-
-
-def reason_zh(reason: str) -> str:
-    """A skip reason from the ingest pipeline in Chinese, keeping the original detail."""
-    for prefix, zh in _REASONS_ZH:
-        if reason.startswith(prefix):
-            return f"{zh}（{reason}）"
-    return reason

@@ -17,6 +17,7 @@ from pathlib import Path
 from cli.docs import DOCS_COMMANDS, add_docs_commands, as_of_date
 from cli.editorial import EDITORIAL_COMMANDS, add_editorial_commands
 from cli.remove import REMOVE_COMMANDS, add_remove_command
+from cli.serve import SERVE_COMMANDS, add_serve_commands
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, SEARCH_MODES, STATUSES
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_editorial_commands(sub)
     add_docs_commands(sub)
     add_remove_command(sub, _INDEX_HELP)
+    add_serve_commands(sub, _INDEX_HELP)
     return ap
 
 
@@ -334,7 +336,8 @@ def cmd_bench(args, config) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask,
-            "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench, **REMOVE_COMMANDS}
+            "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench, **REMOVE_COMMANDS,
+            **SERVE_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

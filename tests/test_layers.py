@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "ingest", "index", "answer", "cases", "validity", "service", "evals", "app",
-            "cli")
+            "cli", "api")
 _STAGES = {"core"}
 _SERVICE = _STAGES | {"ingest", "index", "answer", "cases", "validity"}
 # What each top-level package may import (besides itself).
@@ -24,8 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "service": _SERVICE,
     "evals": _SERVICE | {"service"},
     "app": _SERVICE | {"service"},
-    # The CLI mounts the evaluation commands (`kb eval`, `kb bench`).
-    "cli": _SERVICE | {"service", "evals"},
+    # The HTTP API (`kb serve`, issue 15): an interface over the service layer only.
+    "api": {"core", "service"},
+    # The CLI mounts the evaluation commands (`kb eval`, `kb bench`) and serves the API.
+    "cli": _SERVICE | {"service", "evals", "api"},
 }
 
 

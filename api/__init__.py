@@ -1,0 +1,1 @@
+"""The HTTP API of the knowledge base (`kb serve`): an interface over service/ and core/."""
