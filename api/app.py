@@ -10,6 +10,8 @@ index changes. Errors are one Chinese line as {"error": …}, never a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from typing import Annotated, Literal
 
@@ -19,7 +21,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import ApiError, Verifier, need
+from api.auth import ApiError, Verifier, need, unauthorized
 from core.config import Config
 from core.errors import IndexBusyError, IndexNotFoundError, KBError
 from core.models import DocType, Filters, User
@@ -42,7 +44,30 @@ _HTTP_ZH = {400: "请求有误", 401: "需要登录", 403: "无权访问", 404: 
             405: "不支持该请求方法", 413: "上传的文件太大", 422: "参数有误"}
 
 
-_basic = HTTPBasic(auto_error=False, description="知识库账号（kb users add 创建）")
+class Utf8Basic(HTTPBasic):
+    """HTTP Basic with UTF-8 credentials (RFC 7617, charset="UTF-8"): account names are
+    often Chinese, and FastAPI's HTTPBasic decodes them as ASCII only."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        header = request.headers.get("Authorization")
+        if not header:
+            return None
+        scheme, _, param = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise unauthorized("只支持 HTTP Basic 认证")
+        try:
+            data = base64.b64decode(param.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise unauthorized("HTTP Basic 凭据格式有误（应为 UTF-8 的“用户名:密码”经 Base64 编码）"
+                               ) from None
+        name, sep, password = data.partition(":")
+        if not sep:
+            raise unauthorized("HTTP Basic 凭据格式有误（缺少“:”）")
+        return HTTPBasicCredentials(username=name, password=password)
+
+
+_basic = Utf8Basic(auto_error=False, scheme_name="HTTPBasic",
+                   description="知识库账号（kb users add 创建）")
 
 
 def signed_in(request: Request,
