@@ -335,6 +335,18 @@ def level_sees(max_level: str, level: str) -> bool:
     return need <= have
 
 
+_LEVEL_ALIASES = {"public": "公开", "internal": "内部", "内部资料": "内部", "不公开": "内部"}
+
+
+def parse_level(value: str) -> str | None:
+    """A visibility level from front matter, a sidecar or the command line (公开, 内部,
+    public, internal); None when it is none of them."""
+    v = value.strip()
+    if v in LEVELS:
+        return v
+    return _LEVEL_ALIASES.get(v.lower())
+
+
 def hidden_levels(max_level: str | None) -> tuple[str, ...]:
     """The levels a viewer of `max_level` may not read (none for None)."""
     if max_level is None:

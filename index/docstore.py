@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import quote
 
-from core.models import Chunk, DocMeta, Document, section_label, section_path
+from core.models import PUBLIC, Chunk, DocMeta, Document, section_label, section_path
 
 SCHEMA_VERSION = "1"
 
@@ -212,6 +212,7 @@ class DocStore:
             d = docs[did]
             out.append(Chunk(chunk_id=cid, doc_id=did, source=d.source, title=d.title,
                              doc_type=d.doc_type, section=section_path(section),
+                             visibility=d.visibility,
                              pages=tuple(json.loads(pages)), start=start, end=end,
                              text=d.text[start:end]))
         return out
@@ -253,5 +254,8 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
 
 def _doc_from_row(row: tuple) -> Document:
     doc_id, source, h, text, meta, pages = row
-    return Document(doc_id=doc_id, source=source, text=text, meta=DocMeta(**json.loads(meta)),
-                    content_hash=h, page_starts=tuple(json.loads(pages)))
+    m = DocMeta(**json.loads(meta))
+    # The level in force is kept in the metadata; documents stored before issue 15 have
+    # none and are public, as everything was then.
+    return Document(doc_id=doc_id, source=source, text=text, meta=m, content_hash=h,
+                    page_starts=tuple(json.loads(pages)), visibility=m.visibility or PUBLIC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -10,7 +11,17 @@ from typing import Literal
 import numpy as np
 
 from core.errors import KBError
-from core.models import SEARCH_MODES, Filters, Hit, SearchMode, SearchResult, Validity
+from core.models import (
+    LEVELS,
+    SEARCH_MODES,
+    Filters,
+    Hit,
+    SearchMode,
+    SearchResult,
+    Validity,
+    hidden_levels,
+    level_sees,
+)
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
 from core.text.tables import table_rows
@@ -82,20 +93,59 @@ class Searcher:
         self._embedder: Embedder | None = None
         self.weights = weights or Weights()
         self.validity: dict[str, Validity] = {}
+        # A view for a viewer's level (visible_to) shares the index and the embedder.
+        self._base = self
+        self._max_level: str | None = None
+        self._views: dict[str, Searcher] = {}
 
     def set_validity(self, validity: dict[str, Validity]) -> None:
         """The validity of each document (the service layer computes it): hits from a
         document not in force rank below the in-force ones, and `--status` filters."""
         self.validity = validity
+        self._views = {}
+
+    def visible_to(self, max_level: str | None) -> Searcher:
+        """This index as a viewer of `max_level` may see it (None: the whole index).
+
+        The view's `docs` and `chunks` hold only documents at or below that level, and
+        each of its searches is restricted to them in the query itself: BM25 rows are
+        masked and vectors filtered by their `visibility` metadata before the top k.
+        The answer step reads `docs`/`chunks` as well (documents a question names, the
+        cases of an issue, nearest titles), so it is handed the view.
+        """
+        if not hidden_levels(max_level) or max_level == self._max_level:
+            return self
+        base = self._base
+        assert max_level is not None
+        if (view := base._views.get(max_level)) is not None:
+            return view
+        view = copy.copy(base)
+        view.docs = {d: doc for d, doc in base.docs.items()
+                     if level_sees(max_level, doc.visibility)}
+        view.chunks = {cid: c for cid, c in base.chunks.items() if c.doc_id in view.docs}
+        view._chunk_list = [c for c in base._chunk_list if c.doc_id in view.docs]
+        view._max_level = max_level
+        view._views = {}
+        base._views[max_level] = view
+        return view
+
+    def _scoped(self, filters: Filters | None) -> Filters | None:
+        """`filters` with this view's level added (the lower of the two wins)."""
+        if self._max_level is None:
+            return filters
+        f = filters or Filters()
+        levels = [lv for lv in (f.max_level, self._max_level) if lv in LEVELS]
+        return replace(f, max_level=min(levels, key=LEVELS.index))
 
     def status(self, doc_id: str) -> Validity | None:
         return self.validity.get(doc_id)
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = self._embedder_factory()
-        return self._embedder
+        base = self._base  # views load no model of their own
+        if base._embedder is None:
+            base._embedder = base._embedder_factory()
+        return base._embedder
 
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or not filters.active:
@@ -128,21 +178,29 @@ class Searcher:
         terms = {t: self.idf(t) for t in set(tokens)}
         return coverage(terms, set(self.tokenize(index_text(self.chunks[chunk_id]))))
 
-    def vector_ranking(self, query: str, k: int,
-                       allowed: set[str] | None) -> list[tuple[str, float]]:
+    def vector_ranking(self, query: str, k: int, allowed: set[str] | None,
+                       hidden: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+        """Nearest chunks; `hidden` visibility levels are excluded by Chroma's `where`."""
         if not self.chunks:
             return []
         qv = self.embedder.embed_queries([query])[0]
         doc_ids = None if allowed is None else sorted(allowed)
+        if hidden and allowed is not None and len(allowed) == self._visible_count(hidden):
+            doc_ids = None  # only visibility restricts: the metadata filter says it all
         # A long chunk has several passages (index.passages); its score is its best one's.
-        got = self.store.vectors.query(qv, k * PASSAGES_PER_CHUNK, doc_ids)
+        got = self.store.vectors.query(qv, k * PASSAGES_PER_CHUNK, doc_ids, hidden=hidden)
         best: dict[str, float] = {}
         for vid, sim in got:
             cid = chunk_of(vid)
-            # A killed ingest can leave vectors the docstore does not know: never return them.
-            if cid in self.chunks and cid not in best:
+            # A killed ingest can leave vectors the docstore does not know: never return
+            # them; nor a chunk outside `allowed` (a vector with stale metadata).
+            if cid in self.chunks and cid not in best and (
+                    allowed is None or self.chunks[cid].doc_id in allowed):
                 best[cid] = sim
         return list(best.items())[:k]
+
+    def _visible_count(self, hidden: tuple[str, ...]) -> int:
+        return sum(1 for d in self._base.docs.values() if d.visibility not in hidden)
 
     def normalize(self, text: str) -> str:
         """The query normalisation the index applies (NFKC, radicals, spaces)."""
@@ -166,15 +224,19 @@ class Searcher:
         q = normalize_query(query).strip()
         if not q:
             return SearchResult([])
+        filters = self._scoped(filters)
+        hidden = hidden_levels(filters.max_level) if filters is not None else ()
+        if filters is not None and filters.max_level is not None and not hidden:
+            filters = replace(filters, max_level=None)  # the highest level sees everything
         allowed = self._allowed(filters)
         tokens = self.tokenize(q)
-        fused = self._fuse(q, tokens, mode, max(self.weights.depth, k), allowed)
+        fused = self._fuse(q, tokens, mode, max(self.weights.depth, k), allowed, hidden)
         pinned: list[str] = []
         missing: list[str] = []
         if mode == "hybrid":
             if _TABLE_QUERY.search(q):
                 fused = self._table_rerank(tokens, fused)
-            fused, pinned, missing = self._apply_exact(q, fused, allowed)
+            fused, pinned, missing = self._apply_exact(q, fused, allowed, hidden)
         fused = self._prefer_in_force(fused, set(pinned))
         fused = self._collapse_copies(fused)
         hits = []
@@ -242,7 +304,8 @@ class Searcher:
         return rescored + [(cid, score / top) for cid, score in fused[TABLE_RERANK:]]
 
     def _fuse(self, q: str, tokens: list[str], mode: SearchMode, depth: int,
-              allowed: set[str] | None) -> list[tuple[str, float]]:
+              allowed: set[str] | None, hidden: tuple[str, ...] = ()
+              ) -> list[tuple[str, float]]:
         """The retrievers `mode` names, fused (see `Weights`)."""
         named: dict[str, list[tuple[str, float]]] = {}
         weights: list[float] = []
@@ -250,7 +313,7 @@ class Searcher:
             named["bm25"] = self.bm25_ranking(tokens, depth, allowed)
             weights.append(self.weights.bm25)
         if mode in ("hybrid", "vector"):
-            named["vector"] = self.vector_ranking(q, depth, allowed)
+            named["vector"] = self.vector_ranking(q, depth, allowed, hidden)
             weights.append(self.weights.vector)
         if self.weights.adaptive is not None and len(named) == 2 and named["bm25"]:
             lex = self.lexical_confidence(tokens, named["bm25"][0][0])
@@ -261,7 +324,8 @@ class Searcher:
                        k=self.weights.rrf_k)
         return score_fusion(list(named.values()), weights, method=self.weights.fusion)
 
-    def _apply_exact(self, q: str, fused: list[tuple[str, float]], allowed: set[str] | None
+    def _apply_exact(self, q: str, fused: list[tuple[str, float]], allowed: set[str] | None,
+                     hidden: tuple[str, ...] = ()
                      ) -> tuple[list[tuple[str, float]], list[str], list[str]]:
         """Pin verbatim matches first, then chunks of documents the query names.
 
@@ -294,7 +358,8 @@ class Searcher:
             rem = strip_names(q).strip()
             rem_tokens = self.tokenize(rem) if rem else []
             if rem_tokens:
-                ranked = [c for c, _ in self._fuse(rem, rem_tokens, "hybrid", 50, tset)]
+                ranked = [c for c, _ in self._fuse(rem, rem_tokens, "hybrid", 50, tset,
+                                                   hidden)]
             else:
                 # Nothing but the name: the document itself, from its beginning.
                 ranked = [c.chunk_id for c in self._chunk_list if c.doc_id in tset]

@@ -153,7 +153,9 @@ class VectorIndex:
                 id_=p.vector_id,
                 text=p.text,
                 embedding=v.tolist(),
-                metadata={"doc_type": p.chunk.doc_type, "chunk_id": p.chunk.chunk_id},
+                # visibility: the vector query filters by it before top-k (issue 15).
+                metadata={"doc_type": p.chunk.doc_type, "chunk_id": p.chunk.chunk_id,
+                          "visibility": p.chunk.visibility},
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.chunk.doc_id)},
             )
             for p, v in zip(passages, vectors, strict=True)
@@ -190,12 +192,21 @@ class VectorIndex:
             raise StoreDamagedError(f"向量库无法读取（{_reason(exc)}）") from None
 
     def query(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None,
+        hidden: Sequence[str] = (),
     ) -> list[tuple[str, float]]:
-        """Nearest vector ids with cosine similarity, optionally only within `doc_ids`."""
+        """Nearest vector ids with cosine similarity, optionally only within `doc_ids`,
+        never of a document whose visibility is one of `hidden` (filtered in the query,
+        before the top k; a vector written before issue 15 has no visibility and is
+        public, as its document is)."""
         if doc_ids is not None and not doc_ids:
             return []
-        where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
+        terms: list[dict] = []
+        if doc_ids is not None:
+            terms.append({"doc_id": {"$in": list(doc_ids)}})
+        if hidden:
+            terms.append({"visibility": {"$nin": list(hidden)}})
+        where = None if not terms else terms[0] if len(terms) == 1 else {"$and": terms}
         res = self._collection.query(query_embeddings=[vector.tolist()], n_results=k,
                                      where=where, include=["distances"])
         ids = res["ids"][0] if res["ids"] else []

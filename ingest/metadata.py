@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 from pathlib import PurePath
 
 from core.errors import ConfigError
-from core.models import DocMeta, DocType
+from core.models import LEVELS, DocMeta, DocType, parse_level
 from core.text.dates import is_date_line, parse_date
 from core.text.docno import DOC_NO_RE, is_doc_no_line, normalize_doc_no
 from core.text.headings import ARTICLE_LINE_RE, CASE_PART_RE, HEADING_LIKE_RE
@@ -330,6 +330,12 @@ def _apply_overrides(meta: DocMeta, overrides: Mapping[str, str]) -> DocMeta:
             changes[key] = iso
         elif key == "doc_no":
             changes[key] = normalize_doc_no(value) if value else None
+        elif key == "visibility":
+            level = parse_level(value) if value else None
+            if value and level is None:
+                raise ConfigError(f"visibility（可见级别）应为 {'、'.join(LEVELS)} 之一，"
+                                  f"实际为 {value!r}")
+            changes[key] = level
         elif key == "title":
             if value:
                 changes[key] = value

@@ -37,6 +37,8 @@ KEY_ALIASES = {
     "文号": "doc_no",
     "发文字号": "doc_no",
     "讲话人": "speaker",
+    "可见级别": "visibility",
+    "可见范围": "visibility",
     "网址": "url",
     "链接": "url",
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from core.config import IngestLimits
 from core.errors import LoadError
-from core.models import Chunk, Document
+from core.models import PUBLIC, Chunk, Document
 from index.embedders import Embedder
 from index.lock import bump_generation
 from index.passages import passages
@@ -35,6 +35,7 @@ from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
 from service import progress as progress_file
+from service.visibility import level_mark, with_level
 from service.worker import FileReader, ReadAborted
 
 EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
@@ -89,6 +90,7 @@ def ingest(
     follow_links: bool = False,
     uploads: Path | None = None,
     early_lexical: bool = False,
+    level_of: Callable[[Path], str] | None = None,
 ) -> IngestReport:
     """Bring the index in line with `paths` (files or folders, recursive).
 
@@ -187,14 +189,15 @@ def ingest(
             seen.add(did)
             label = label_for(path, roots, uploads)
             try:
-                chash = content_hash(path)
+                outer = level_of(path) if level_of is not None else PUBLIC
+                chash = content_hash(path) + level_mark(outer)
                 if stored.get(did) == chash:
                     report.unchanged += 1
                     report.doc_ids[str(path)] = did
                     if stored_sources.get(did) != str(path) or stored_labels.get(did) != label:
                         store.docstore.set_source(did, str(path), label)
                 else:
-                    doc, chunks = reader.read(path, chash, settings)
+                    doc, chunks = with_level(*reader.read(path, chash, settings), outer)
                     ps = [p for c in chunks for p in passages(c, settings.window_chars)]
                     pending.append((doc, chunks, label, ps))
                     prog["passages_total"] += len(ps)

@@ -71,7 +71,8 @@ def writer_lock(config: Config, *, wait: bool = True,
 def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
                progress: bool = True, embedder: Embedder | None = None, on_file=None,
                settings=None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
-               follow_links: bool = False, early_lexical: bool = False):
+               follow_links: bool = False, early_lexical: bool = False,
+               visibility: str | None = None):
     """Ingest `paths` into the index at config.index_dir, creating it if needed.
 
     Runs under the writer lock (waiting for another writer, telling `on_wait` once, or
@@ -80,6 +81,8 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
     never deleted. Readers learn of the change by the generation token.
     `early_lexical`: new documents are searchable by keyword before their vectors are
     done (service.ingestion.ingest).
+    `visibility` (公开/内部): the level of the documents under `paths`, recorded for
+    later runs, rebuilds and repairs (service.visibility); front matter still wins.
     """
     import os
 
@@ -88,9 +91,14 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
     from ingest.chunking import ChunkSettings
     from service.ingestion import ingest
     from service.uploads import migrate_legacy_uploads
+    from service.visibility import check_level, resolver, set_folder_level
 
     paths = [Path(os.path.abspath(p)) for p in paths]
+    if visibility is not None:
+        visibility = check_level(visibility)
     with writer_lock(config, wait=wait, on_wait=on_wait):
+        if visibility is not None:
+            set_folder_level(config, paths, visibility)
         migrate_legacy_uploads(config)
         if rebuild:
             IndexStore.wipe(config.index_dir)
@@ -110,7 +118,7 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
             report = ingest(paths, store, emb, tokenize, settings or ChunkSettings(),
                             progress=progress, on_file=on_file, limits=config.limits,
                             follow_links=follow_links, uploads=config.uploads,
-                            early_lexical=early_lexical)
+                            early_lexical=early_lexical, level_of=resolver(config))
             if legacy:
                 report.removed.extend(store.remove_under(config.index_dir / "uploads"))
                 store.snapshot(tokenize)
