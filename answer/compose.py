@@ -147,6 +147,10 @@ def _answer_one(searcher, question: str, filters, s: AskSettings
 def ask(searcher, question: str, *, filters: Filters | None = None,
         settings: AskSettings | None = None) -> Answer:
     """Answer `question` from the index with verified, numbered quotes (or refuse)."""
+    if filters is not None and filters.max_level is not None:
+        # A viewer's level: every look at `searcher.docs`/`chunks` below (documents the
+        # question names, an issue's cases, nearest titles) sees only what they may read.
+        searcher = searcher.visible_to(filters.max_level)
     s = settings or AskSettings()
     # Only the split is needed here; `gather` analyses each (part of the) question in full.
     parts = split_parts(searcher.normalize(question))

@@ -138,6 +138,11 @@ class DocStore:
         return {d: lab for d, lab in self._db.execute("SELECT doc_id, label FROM documents")
                 if lab}
 
+    def visibilities(self) -> dict[str, str]:
+        """doc_id -> visibility level, without reading the texts (public when unset)."""
+        rows = self._db.execute("SELECT doc_id, json_extract(meta, '$.visibility') FROM documents")
+        return {d: lv or PUBLIC for d, lv in rows}
+
     def set_source(self, doc_id: str, source: str, label: str) -> None:
         """Record where an unchanged document now is (a relative source made absolute)."""
         with self._db:

@@ -16,11 +16,14 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from core.models import Citation
+from core.config import Config
+from core.errors import PermissionDenied
+from core.models import LEVELS, Citation, User, level_sees
 
 ID_RE = re.compile(r"^[sn]-[0-9a-f]{12}$")
 SESSION_NAME = "本次会话"
@@ -45,14 +48,19 @@ class Basket:
     basket_id: str
     name: str
     items: tuple[BasketItem, ...] = ()
+    # The account it belongs to (set when a signed-in user first saves it); None: made
+    # before accounts existed, or in single-user mode.
+    owner: str | None = None
 
 
 def new_session_id() -> str:
     return "s-" + secrets.token_hex(6)
 
 
-def named_id(name: str) -> str:
-    return "n-" + hashlib.sha1(name.strip().encode("utf-8")).hexdigest()[:12]
+def named_id(name: str, owner: str | None = None) -> str:
+    """The id of a named basket; each account has its own namespace of names."""
+    key = name.strip() if owner is None else f"{owner}\n{name.strip()}"
+    return "n-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
 def valid_id(basket_id: str | None) -> bool:
@@ -73,22 +81,58 @@ def _citation(d: dict) -> Citation:
     return Citation(**{**d, "section": tuple(d.get("section") or ())})
 
 
-def load(folder: Path, basket_id: str, name: str | None = None) -> Basket:
-    """The basket `basket_id` (empty when it was never saved or cannot be read)."""
-    default = name or SESSION_NAME
+def _read(folder: Path, basket_id: str, default: str) -> Basket:
     try:
         data = json.loads(_path(folder, basket_id).read_text(encoding="utf-8"))
         items = tuple(BasketItem(_citation(i["citation"]), i.get("question", ""),
                                  i.get("added", "")) for i in data.get("items", []))
-        return Basket(basket_id, data.get("name") or default, items)
+        return Basket(basket_id, data.get("name") or default, items, data.get("owner"))
     except (OSError, ValueError, KeyError, TypeError):
         return Basket(basket_id, default)
 
 
-def save(folder: Path, basket: Basket) -> None:
-    """Write the basket atomically (temporary file + rename)."""
+def _check_owner(basket: Basket, viewer: User | None) -> None:
+    if viewer is not None and basket.owner is not None and basket.owner != viewer.name:
+        raise PermissionDenied(f"引文篮 {basket.basket_id} 属于账号 {basket.owner}，"
+                               f"{viewer.name} 不能打开或修改它")
+
+
+def load(folder: Path, basket_id: str, name: str | None = None, *,
+         viewer: User | None = None, levels: Mapping[str, str] | None = None) -> Basket:
+    """The basket `basket_id` (empty when it was never saved or cannot be read).
+
+    With a `viewer`: another account's basket raises PermissionDenied, and a quote of
+    a document the viewer may not read (by `levels`, doc_id -> visibility; a document
+    no longer there counts as the highest level) is left out.
+    """
+    basket = _read(folder, basket_id, name or SESSION_NAME)
+    _check_owner(basket, viewer)
+    if viewer is None or levels is None:
+        return basket
+    return replace(basket, items=visible_items(basket.items, viewer, levels))
+
+
+def visible_items(items: tuple[BasketItem, ...], viewer: User | None,
+                  levels: Mapping[str, str]) -> tuple[BasketItem, ...]:
+    """The items whose document `viewer` may read (all for None)."""
+    if viewer is None:
+        return items
+    return tuple(i for i in items
+                 if level_sees(viewer.level, levels.get(i.citation.doc_id, LEVELS[-1])))
+
+
+def save(folder: Path, basket: Basket, *, viewer: User | None = None) -> None:
+    """Write the basket atomically (temporary file + rename).
+
+    With a `viewer`, the basket becomes theirs (when it had no owner); another account's
+    basket is refused (PermissionDenied), whatever the page believed.
+    """
+    if viewer is not None:
+        _check_owner(_read(folder, basket.basket_id, basket.name), viewer)
+        _check_owner(basket, viewer)
+        basket = replace(basket, owner=viewer.name)
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"id": basket.basket_id, "name": basket.name,
+    data = {"id": basket.basket_id, "name": basket.name, "owner": basket.owner,
             "items": [{"citation": asdict(i.citation), "question": i.question,
                        "added": i.added} for i in basket.items]}
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".basket-", suffix=".tmp")
@@ -101,16 +145,46 @@ def save(folder: Path, basket: Basket) -> None:
         raise
 
 
-def named(folder: Path) -> list[Basket]:
-    """The named baskets, by name."""
+def named(folder: Path, viewer: User | None = None) -> list[Basket]:
+    """The named baskets, by name (a viewer's own and those without owner)."""
     out = []
     for p in sorted(folder.glob("n-*.json")) if folder.is_dir() else []:
-        out.append(load(folder, p.stem))
+        b = _read(folder, p.stem, SESSION_NAME)
+        if viewer is None or b.owner in (None, viewer.name):
+            out.append(b)
     return sorted(out, key=lambda b: b.name)
 
 
-def delete(folder: Path, basket_id: str) -> None:
+def delete(folder: Path, basket_id: str, *, viewer: User | None = None) -> None:
+    _check_owner(_read(folder, basket_id, SESSION_NAME), viewer)
     _path(folder, basket_id).unlink(missing_ok=True)
+
+
+def export(config: Config, items: tuple[BasketItem, ...], fmt: str, *,
+           viewer: User | None = None, levels: Mapping[str, str] | None = None,
+           title: str = "引文汇编", notes: tuple[str, ...] = (),
+           reference_list: bool = False) -> bytes:
+    """The quotes as Word (`fmt` \"docx\") or Markdown (\"md\", UTF-8), numbered in
+    basket order; with a viewer, only quotes they may read, and an audit entry."""
+    from answer.basket import export_docx, export_markdown
+    from service import audit
+    from service.accounts import require
+
+    require(viewer, "export")
+    if viewer is not None:
+        items = visible_items(items, viewer, levels or {})
+    cits = numbered(items)
+    if fmt == "docx":
+        data = export_docx(cits, title, notes=notes, reference_list=reference_list)
+    elif fmt == "md":
+        data = export_markdown(cits, title).encode("utf-8")
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    if viewer is not None:
+        audit.record(config, viewer, "export", what="basket", format=fmt,
+                     quotes=[c.reference for c in cits],
+                     doc_ids=list(dict.fromkeys(c.doc_id for c in cits)))
+    return data
 
 
 # pure operations on the items --------------------------------------------------------

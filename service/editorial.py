@@ -22,7 +22,8 @@ from cases.planner import Catalog, assemble_usage, months_before
 from cases.records import MANUAL, Case, Usage
 from cases.store import EditorialStore
 from core.config import Config
-from core.models import DocType, Document, Filters
+from core.models import DocType, Document, Filters, User, hidden_levels
+from service.accounts import require
 
 CATALOG_VERSION = "1"  # bump when extraction or grouping changes: the cache is redone
 _SEARCH_TYPES = (DocType.HANDBOOK.value, DocType.CASE.value, DocType.OTHER.value)
@@ -73,9 +74,14 @@ def _stamp(hashes: dict[str, str]) -> str:
 class Workspace:
     """The editors' workspace of one index (`config.index_dir`, `config.editorial`)."""
 
-    def __init__(self, config: Config, *, docs: dict[str, Document] | None = None) -> None:
-        """`docs`: the index's documents when already loaded (the app's searcher has them)."""
+    def __init__(self, config: Config, *, docs: dict[str, Document] | None = None,
+                 viewer: User | None = None) -> None:
+        """`docs`: the index's documents when already loaded (the app's searcher has them).
+        `viewer`: whose workspace it is: the catalog, the duplicates and the finder show
+        only cases of documents they may read, and the changes (usage records, issues)
+        need a role that may edit the special issue (None: single-user, everything)."""
         self.config = config
+        self.viewer = viewer
         if docs is None:
             # No editorial file beside an index that does not exist (a mistyped --index).
             from index.store import IndexStore
@@ -124,9 +130,33 @@ class Workspace:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             cases, self._pairs = self._load()
+            cases = self._visible(cases)
             usage = assemble_usage(cases, self.store.usage(), self.store.struck())
             self._catalog = Catalog(tuple(cases), usage)
         return self._catalog
+
+    def _visible(self, cases: list[Case]) -> list[Case]:
+        """The cases the viewer may read (the whole catalog is cached, for everybody)."""
+        if self.viewer is None or not hidden_levels(self.viewer.level):
+            return cases
+        if self._docs is not None:
+            levels = {d: doc.visibility for d, doc in self._docs.items()}
+        else:
+            from index.store import IndexStore
+
+            index = IndexStore(self.config, vectors=False)
+            try:
+                levels = index.docstore.visibilities()
+            finally:
+                index.close()
+        kept = [c for c in cases if self.viewer.sees(levels.get(c.doc_id, ""))]
+        ids = {c.case_id for c in kept}
+        self._pairs = [p for p in self._pairs if p.a in ids and p.b in ids]
+        return kept
+
+    def require_edit(self) -> None:
+        """PermissionDenied unless the viewer may manage the special issue."""
+        require(self.viewer, "edit_issue")
 
     def refresh(self) -> None:
         """Forget what was read (after a change to the history)."""
@@ -145,6 +175,8 @@ class Workspace:
             from service.wiring import open_searcher
 
             searcher = open_searcher(self.config)
+        if self.viewer is not None:
+            searcher = searcher.visible_to(self.viewer.level)
         hits = searcher.search(query, k=max(60, 12 * k), mode="hybrid",
                                filters=Filters(doc_types=_SEARCH_TYPES))
         since = (months_before(today or date.today(), since_months)
@@ -155,12 +187,14 @@ class Workspace:
     # usage history ----------------------------------------------------------------------
     def feature(self, case_id: str, issue: str, month: str | None = None) -> None:
         """Record by hand that a case ran in `issue` (an issue not in the index)."""
+        self.require_edit()
         self.catalog().get(case_id)
         self.store.add_usage([Usage(case_id, issue, month, MANUAL)])
         self.refresh()
 
     def unfeature(self, case_id: str, issue: str | None = None) -> list[str]:
         """Strike a usage record (every one of the case when `issue` is None)."""
+        self.require_edit()
         catalog = self.catalog()
         catalog.get(case_id)
         gone = []

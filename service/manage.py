@@ -13,7 +13,9 @@ from pathlib import Path
 
 from core.config import Config
 from core.errors import KBError
+from core.models import User
 from index.store import IndexStore
+from service.accounts import require
 from service.documents import remove_documents
 from service.ingestion import IngestReport
 from service.wiring import run_ingest, writer_lock
@@ -56,17 +58,22 @@ def resolve(config: Config, names: Sequence[str]) -> Targets:
 
 
 def remove(config: Config, doc_ids: Sequence[str], *, wait: bool = True,
-           on_wait: Callable[[str], None] | None = None) -> list[str]:
+           on_wait: Callable[[str], None] | None = None,
+           user: User | None = None) -> list[str]:
     """Remove documents from both stores (an uploaded file from the uploads folder too);
-    returns their sources."""
+    returns their sources. `user` needs the remove right."""
+    require(user, "remove")
     with writer_lock(config, wait=wait, on_wait=on_wait):
-        return remove_documents(config, list(doc_ids))
+        return remove_documents(config, list(doc_ids), user=user)
 
 
 def reingest(config: Config, doc_id: str, *, embedder=None,
-             on_wait: Callable[[str], None] | None = None) -> IngestReport:
+             on_wait: Callable[[str], None] | None = None,
+             user: User | None = None) -> IngestReport:
     """Read a document's file again, even when it did not change (after a rule change,
-    or to redo its vectors). A file that is gone is reported, the document kept."""
+    or to redo its vectors). A file that is gone is reported, the document kept.
+    `user` needs the upload right."""
+    require(user, "upload")
     with writer_lock(config, on_wait=on_wait):
         store = IndexStore(config, create=True, vectors=False)
         try:

@@ -22,6 +22,7 @@ def _known_issues(ws: Workspace) -> list[tuple[str, int | None, int | None]]:
 def new_issue(ws: Workspace, theme: str, month: str, *, no: int | None = None,
               notes: str = "") -> Issue:
     """A draft issue of `month` on `theme`; numbers follow the known issues."""
+    ws.require_edit()
     if not theme.strip():
         raise KBError("本期主题为空：请用 --theme 给出本期主题")
     month = check_month(month)
@@ -36,6 +37,7 @@ def new_issue(ws: Workspace, theme: str, month: str, *, no: int | None = None,
 def add_cases(ws: Workspace, issue_id: str, case_ids: Sequence[str], *,
               note: str = "") -> Issue:
     """Append cases to a draft (a case already in it is left where it is)."""
+    ws.require_edit()
     catalog = ws.catalog()
     issue = ws.store.issue(issue_id)
     entries = list(issue.entries)
@@ -58,6 +60,7 @@ def _position_of(issue: Issue, case_id: str) -> int:
 
 def move_case(ws: Workspace, issue_id: str, case_id: str, position: int) -> Issue:
     """Move a case of a draft to `position` (1 = first)."""
+    ws.require_edit()
     issue = ws.store.issue(issue_id)
     if not 1 <= position <= len(issue.entries):
         raise KBError(f"位置应在 1–{len(issue.entries)} 之间，实际为 {position}")
@@ -68,6 +71,7 @@ def move_case(ws: Workspace, issue_id: str, case_id: str, position: int) -> Issu
 
 
 def remove_cases(ws: Workspace, issue_id: str, case_ids: Sequence[str]) -> Issue:
+    ws.require_edit()
     issue = ws.store.issue(issue_id)
     for cid in case_ids:
         _position_of(issue, cid)
@@ -77,6 +81,7 @@ def remove_cases(ws: Workspace, issue_id: str, case_ids: Sequence[str]) -> Issue
 
 def set_note(ws: Workspace, issue_id: str, text: str, case_id: str | None = None) -> Issue:
     """The editor's note of the issue (编者按), or of one of its cases (编者点评)."""
+    ws.require_edit()
     if case_id is None:
         return ws.store.update_issue(issue_id, notes=text.strip())
     issue = ws.store.issue(issue_id)
@@ -94,16 +99,24 @@ def editor_of(ws: Workspace) -> str:
 
 
 def export_issue(ws: Workspace, issue_id: str) -> bytes:
-    """The .docx outline of an issue (drafts and published ones alike)."""
+    """The .docx outline of an issue (drafts and published ones alike); a case the
+    workspace's viewer may not read is listed by its title only."""
     catalog = ws.catalog()
     issue = ws.store.issue(issue_id)
     cases = [OutlineCase(e, catalog.get(e.case_id) if catalog.has(e.case_id) else None)
              for e in issue.entries]
-    return export_issue_docx(issue, cases, editor_of(ws))
+    data = export_issue_docx(issue, cases, editor_of(ws))
+    if ws.viewer is not None:
+        from service import audit
+
+        audit.record(ws.config, ws.viewer, "export", what="issue", issue=issue_id,
+                     cases=[e.case_id for e in issue.entries])
+    return data
 
 
 def publish_issue(ws: Workspace, issue_id: str) -> Issue:
     """Publish a draft: its cases count as featured in it from now on."""
+    ws.require_edit()
     issue = ws.store.issue(issue_id)
     missing = [cid for cid in issue.case_ids if not ws.catalog().has(cid)]
     if missing:
