@@ -25,18 +25,22 @@ def print_answer(a: Answer) -> None:
 
 def run_ask(args, config, filters) -> int:
     """Entry point of `kb ask`."""
+    from core.models import LOCAL_USER
+    from service.queries import ask, os_user
     from service.wiring import make_answerer, open_searcher
 
     answerer = make_answerer(config)
     searcher = open_searcher(config, as_of=getattr(args, "as_of_date", None))
+    # The operator of this machine sees everything; each question goes to the audit log.
+    who = {"viewer": LOCAL_USER, "via": "cli", "os_user": os_user()}
     if args.question == "-":
         for line in sys.stdin:
             q = line.strip()
             if q:
-                print(json.dumps(answer_json(answerer.ask(searcher, q, filters=filters)),
-                                 ensure_ascii=False), flush=True)
+                a = ask(config, searcher, answerer, q, filters=filters, **who)
+                print(json.dumps(answer_json(a), ensure_ascii=False), flush=True)
         return 0
-    a = answerer.ask(searcher, args.question, filters=filters)
+    a = ask(config, searcher, answerer, args.question, filters=filters, **who)
     if getattr(args, "docx", None):
         from answer.basket import export_answer_docx
 

@@ -14,13 +14,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cli.audit import AUDIT_COMMANDS, add_audit_command
 from cli.docs import DOCS_COMMANDS, add_docs_commands, as_of_date
 from cli.editorial import EDITORIAL_COMMANDS, add_editorial_commands
 from cli.remove import REMOVE_COMMANDS, add_remove_command
 from cli.serve import SERVE_COMMANDS, add_serve_commands
+from cli.users import USERS_COMMANDS, add_users_commands
 from core.config import DEFAULT_INDEX_DIR, load_config
 from core.errors import KBError
-from core.models import DOC_TYPE_LABELS, SEARCH_MODES, STATUSES
+from core.models import DOC_TYPE_LABELS, LEVELS, LOCAL_USER, SEARCH_MODES, STATUSES
 from service.payloads import hit_json  # noqa: F401 - the JSON form, shared with `kb serve`
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never let a model lookup reach the network
@@ -111,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="另一个进程正在写入该索引时立即退出，而不是等待")
     p.add_argument("--follow-links", action="store_true",
                    help="跟随指向文件夹之外的符号链接（默认不跟随，并逐个报出）")
+    p.add_argument("--visibility", choices=LEVELS,
+                   help="这些文件夹/文件中文档的可见级别（记住，重建时沿用；front matter "
+                        "或旁注文件中的 visibility 优先；默认 KB_DEFAULT_VISIBILITY，即公开）")
 
     p = sub.add_parser("doctor", help="检查索引是否完好；--repair 修复能修复的部分",
                        description="检查索引：文档库完整性、向量库、BM25 与文档库是否一致、"
@@ -151,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_editorial_commands(sub)
     add_docs_commands(sub)
     add_remove_command(sub, _INDEX_HELP)
+    add_users_commands(sub, _INDEX_HELP)
+    add_audit_command(sub, _INDEX_HELP)
     add_serve_commands(sub, _INDEX_HELP)
     return ap
 
@@ -240,7 +247,14 @@ def cmd_ingest(args, config) -> int:
 
     r = run_ingest(config, args.paths, rebuild=args.rebuild, progress=not args.no_progress,
                    wait=not args.no_wait, on_wait=_say, follow_links=args.follow_links,
-                   early_lexical=True)
+                   early_lexical=True, visibility=args.visibility)
+    from service import audit
+    from service.queries import os_user
+
+    audit.record(config, LOCAL_USER, "ingest", paths=[str(p) for p in args.paths],
+                 rebuild=args.rebuild, visibility=args.visibility, added=len(r.added),
+                 updated=len(r.updated), removed=len(r.removed), skipped=len(r.skipped),
+                 via="cli", os_user=os_user())
     for path, reason in r.skipped:
         # Names are printed escaped: a newline or a terminal escape in a file name must
         # not forge a second line or clear the screen.
@@ -253,10 +267,13 @@ def cmd_ingest(args, config) -> int:
 
 def cmd_search(args, config) -> int:
     from service.progress import partial_note
+    from service.queries import os_user, search
     from service.relevance import floor_message
     from service.wiring import open_searcher
 
     searcher = open_searcher(config, as_of=args.as_of_date)
+    # The operator of this machine sees everything; each query goes to the audit log.
+    who = {"viewer": LOCAL_USER, "via": "cli", "os_user": os_user()}
     filters = _filters(args)
     v = searcher.validity
     if (note := partial_note(config.index_dir)) and args.mode != "bm25":
@@ -264,10 +281,12 @@ def cmd_search(args, config) -> int:
     if args.query == "-":
         for line in sys.stdin:
             q = line.strip()
-            hits = searcher.search(q, k=args.k, mode=args.mode, filters=filters) if q else []
+            hits = search(config, searcher, q, k=args.k, mode=args.mode, filters=filters,
+                          **who) if q else []
             print(json.dumps([hit_json(h, v) for h in hits], ensure_ascii=False), flush=True)
         return 0
-    hits = searcher.search(args.query, k=args.k, mode=args.mode, filters=filters)
+    hits = search(config, searcher, args.query, k=args.k, mode=args.mode, filters=filters,
+                  **who)
     if args.json:
         print(json.dumps([hit_json(h, v) for h in hits], ensure_ascii=False, indent=2))
     elif (floor := floor_message(searcher, args.query, hits)) is not None:
@@ -337,7 +356,7 @@ def cmd_bench(args, config) -> int:
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask,
             "doctor": cmd_doctor, "eval": cmd_eval, "bench": cmd_bench, **REMOVE_COMMANDS,
-            **SERVE_COMMANDS}
+            **SERVE_COMMANDS, **USERS_COMMANDS, **AUDIT_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

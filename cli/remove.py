@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from core.errors import KBError
+from core.models import LOCAL_USER
 
 
 def add_remove_command(sub, index_help: str) -> None:
@@ -36,7 +37,7 @@ def cmd_remove(args: argparse.Namespace, config) -> int:
     def say(message: str) -> None:
         print(f"kb: {message}", file=sys.stderr, flush=True)
 
-    gone = remove(config, t.doc_ids, wait=not args.no_wait, on_wait=say)
+    gone = remove(config, t.doc_ids, wait=not args.no_wait, on_wait=say, user=LOCAL_USER)
     for s in gone:
         print(f"已删除 {printable(s)}")
     print(f"删除完成：{len(gone)} 篇；索引：{config.index_dir}")
