@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from app.render import esc
+from app.uploads import md_text
 from core.models import Document
 
 DONE_KEY = "docs-managed"
@@ -41,7 +41,7 @@ def document_actions(searcher, doc: Document) -> None:
         st.caption("重新入库：重新读取原文件并切分、向量化（原文件须仍在原处）。删除：从索引中"
                    "移除本文档；网页上传的文档连同上传文件一起删除，来自文件夹的文档在再次入库"
                    "该文件夹时会重新加入。")
-        sure = st.checkbox(f"确认对《{esc(doc.title)}》执行操作", key=f"manage-ok-{doc.doc_id}")
+        sure = st.checkbox(f"确认对《{md_text(doc.title)}》执行操作", key=f"manage-ok-{doc.doc_id}")
         c1, c2 = st.columns(2)
         config = current_config()
         if c1.button("重新入库", key=f"manage-reingest-{doc.doc_id}", disabled=not sure,

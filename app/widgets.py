@@ -9,6 +9,7 @@ import streamlit as st
 from answer.context import paragraph_span
 from app import basket
 from app.render import highlight_span, passage
+from app.uploads import md_text
 from core.models import DOC_TYPE_LABELS, Citation, Document, Filters
 from core.text.issuers import issuers_of
 
@@ -72,7 +73,8 @@ def citation_card(c: Citation, doc: Document | None, key: str) -> None:
     """One citation: an expander with the surrounding paragraph (quote highlighted),
     its copyable reference, and buttons to collect it or open it in its document.
     """
-    with st.expander(f"[{c.n}] {status_badge(c.status)}{c.reference}", expanded=c.n == 1):
+    label = md_text(f"{status_badge(c.status)}{c.reference}")  # a title is text, not markup
+    with st.expander(f"[{c.n}] {label}", expanded=c.n == 1):
         if c.status not in (None, "现行有效"):
             by = f"，被{c.superseded_by}替代" if c.superseded_by else ""
             st.warning(f"该文件{c.status}{by}，引用前请核对现行文件。")
@@ -109,13 +111,19 @@ def sidebar_status() -> None:
         config = current_config()
     except Exception:  # a bad setting is reported by the page itself
         return
+    from app.auth import viewer
+
     s = cached_searcher_or_none(config)
+    user = viewer()
     with st.sidebar:
-        st.caption(f"索引目录：{config.index_dir}")
+        if user.can("manage_users"):  # server paths are for the administrator
+            st.caption(f"索引目录：{config.index_dir}")
         if s is None:
             st.caption("索引尚未建立")
-        else:
-            st.caption(f"文档 {len(s.docs)} 篇 · 段落 {len(s.chunks)} 个")
+        else:  # counted as the viewer sees them
+            docs = {d for d, doc in s.docs.items() if user.sees(doc.visibility)}
+            chunks = sum(c.doc_id in docs for c in s.chunks.values())
+            st.caption(f"文档 {len(docs)} 篇 · 段落 {chunks} 个")
         n = len(basket.items())
         if n:
             st.caption(f"引文篮：{n} 条")

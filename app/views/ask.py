@@ -7,9 +7,12 @@ import time
 import streamlit as st
 
 from app import basket
-from app.render import answer_html, esc
-from app.resources import current_answerer, require_searcher
+from app.auth import scoped, viewer, visible
+from app.render import answer_html
+from app.resources import current_answerer, current_config, require_searcher
+from app.uploads import md_text
 from app.widgets import citation_card, filter_controls, open_in_documents
+from service import audit
 
 RESULT_KEY = "ask_result"
 
@@ -21,14 +24,16 @@ with st.form("ask-form"):
     question = st.text_input("问题", key="ask-question",
                              placeholder="例如：党务干部每年参加集中培训不少于多少学时？")
     with st.expander("筛选条件（类型、年份、发文机关）"):
-        filters = filter_controls(searcher.docs, "ask")
+        filters = filter_controls(visible(searcher.docs), "ask")
     submitted = st.form_submit_button("提问", type="primary", icon=":material/send:")
 
 if submitted:
     if question.strip():
         t0 = time.perf_counter()
         with st.spinner("正在检索原文……"):
-            result = current_answerer().ask(searcher, question, filters=filters)
+            result = current_answerer().ask(searcher, question, filters=scoped(filters))
+        audit.record(current_config(), viewer(), "ask", query=question, refused=result.refused,
+                     citations=len(result.citations), via="app")
         st.session_state[RESULT_KEY] = (result, time.perf_counter() - t0)
     else:
         st.session_state.pop(RESULT_KEY, None)  # the warning, not the previous answer
@@ -36,15 +41,15 @@ if submitted:
 
 if RESULT_KEY in st.session_state:
     result, seconds = st.session_state[RESULT_KEY]
-    st.markdown(f"**问题：** {esc(result.question)}")
+    st.markdown(f"**问题：** {md_text(result.question)}")
     if result.refused:
         st.warning(result.answer or "知识库中未找到相关依据")
         if result.nearest:
             st.markdown("最接近的文档：")
-            by_title = {d.title: d.doc_id for d in searcher.docs.values()}
+            by_title = {d.title: d.doc_id for d in visible(searcher.docs).values()}
             for i, title in enumerate(result.nearest):
                 c1, c2 = st.columns([4, 1])
-                c1.markdown(f"- 《{esc(title)}》")
+                c1.markdown(f"- 《{md_text(title)}》")
                 doc_id = by_title.get(title)
                 if doc_id and c2.button("打开文档", key=f"ask-nearest-{i}"):
                     open_in_documents(doc_id)

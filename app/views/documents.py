@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.auth import viewer, visible
 from app.doc_actions import document_actions
 from app.render import FOCUS_ID, esc, highlight_span, outline_html, passage, scroll_script
 from app.resources import cached_embedder, current_config, require_searcher
-from app.uploads import ALLOWED_SUFFIXES, reason_zh, rejection, shown_name
+from app.uploads import ALLOWED_SUFFIXES, md_text, reason_zh, rejection, shown_name
 from app.widgets import type_label
 from core.errors import KBError
 from core.models import DOC_TYPE_LABELS, Document
@@ -49,8 +50,8 @@ def _replace_form(doc: Document, name: str) -> None:
         new = st.file_uploader("新文件", type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
                                key=f"replace-file-{doc.doc_id}",
                                max_upload_size=config.max_upload_mb)
-        sure = st.checkbox(f"确认用新文件替换《{doc.title}》（{name}）；原文件将从知识库和上传"
-                           f"文件夹中删除", key=f"replace-ok-{doc.doc_id}")
+        sure = st.checkbox(f"确认用新文件替换《{md_text(doc.title)}》（{md_text(name)}）；"
+                           f"原文件将从知识库和上传文件夹中删除", key=f"replace-ok-{doc.doc_id}")
         if not st.button("替换", key=f"replace-go-{doc.doc_id}", disabled=not (new and sure),
                          icon=":material/swap_horiz:"):
             return
@@ -82,7 +83,7 @@ def _replace_form(doc: Document, name: str) -> None:
 
 st.title("文档")
 searcher = require_searcher()
-docs = searcher.docs
+docs = visible(searcher.docs)  # a document above the viewer's level is not listed
 labels = searcher.store.docstore.labels()
 if replaced := st.session_state.pop("docs-replaced", None):
     st.success(f"已用 {replaced} 替换原文档。")
@@ -122,7 +123,7 @@ with st.expander(f"{type_label(doc_type)}列表（{len(ids)} 篇）"):
 doc = docs[doc_id]
 m = doc.meta
 v = searcher.status(doc.doc_id)
-st.header(doc.title)
+st.header(md_text(doc.title))
 if v is not None and not v.in_force:
     st.warning(f"该文件{v.status}：{v.reason}")
 fields = [("类型", type_label(m.doc_type)), ("效力", v.status if v else None),
@@ -138,9 +139,10 @@ if v is not None and (v.cites or v.cited_by):
     st.caption("　".join(
         [f"引用：《{docs[d].title}》" for d in v.cites if d in docs]
         + [f"被引用：《{docs[d].title}》" for d in v.cited_by if d in docs]))
-if is_upload(current_config(), doc.source):
+if viewer().can("upload") and is_upload(current_config(), doc.source):
     _replace_form(doc, labels.get(doc.doc_id) or shown_name(doc.source))
-document_actions(searcher, doc)
+if viewer().can("remove"):
+    document_actions(searcher, doc)
 
 start, end = (focus[1], focus[2]) if focus and focus[0] == doc_id else (-1, -1)
 sections = outline(doc.text, doc.doc_type)

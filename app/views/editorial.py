@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.render import esc, passage
 from app.resources import current_config, require_searcher
+from app.uploads import md_text
 from app.widgets import open_in_documents
 from cases.records import heading
 from core.errors import KBError
@@ -61,7 +62,7 @@ def _badges(case) -> None:
 
 def _case_card(case, key: str, why=()) -> None:
     with st.container(border=True):
-        st.markdown(f"**{esc(heading(case.unit, case.title))}**  `{case.case_id}`")
+        st.markdown(f"**{md_text(heading(case.unit, case.title))}**  `{case.case_id}`")
         st.caption(" · ".join(x for x in (case.unit, case.issue_label or "单篇材料") if x))
         _badges(case)
         st.html(passage(esc(case.summary)))
@@ -106,7 +107,8 @@ with tab_dup:
         st.info("没有发现重复的案例。")
     pairs = ws.pairs()
     for g, members in sorted(groups.items()):
-        with st.expander(f"重复组 {g}：{members[0].title}（{len(members)} 篇）", expanded=True):
+        with st.expander(f"重复组 {g}：{md_text(members[0].title)}（{len(members)} 篇）",
+                         expanded=True):
             ids = {c.case_id for c in members}
             for p in pairs:
                 if p.a in ids:
@@ -160,8 +162,8 @@ with tab_plan:
                 except KBError as exc:
                     st.error(str(exc))
     if current is not None:
-        st.subheader(f"{current.label}（{current.month}）")
-        st.markdown(f"本期主题：{esc(current.theme)}")
+        st.subheader(md_text(f"{current.label}（{current.month}）"))
+        st.markdown(f"本期主题：{md_text(current.theme)}")
         notes = st.text_area("编者按", value=current.notes,
                              key=f"editorial-notes-{current.issue_id}")
         st.button("保存编者按", key="editorial-save-notes", on_click=_act,
@@ -172,7 +174,7 @@ with tab_plan:
         for pos, e in enumerate(current.entries, start=1):
             with st.container(border=True):
                 body, up, down, rm = st.columns([10, 1, 1, 1], vertical_alignment="center")
-                body.markdown(f"**{pos}. {esc(heading(e.unit, e.title))}**  `{e.case_id}`")
+                body.markdown(f"**{pos}. {md_text(heading(e.unit, e.title))}**  `{e.case_id}`")
                 up.button("上移", key=f"plan-up-{e.case_id}", disabled=pos == 1, on_click=_act,
                           args=(planning.move_case, current.issue_id, e.case_id, pos - 1))
                 down.button("下移", key=f"plan-down-{e.case_id}", disabled=pos == n,

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.render import esc, highlight_terms, passage, snippet_html
+from app.auth import scoped, viewer, visible
+from app.render import highlight_terms, passage, snippet_html
 from app.resources import current_config, require_searcher
+from app.uploads import md_text
 from app.widgets import filter_controls, open_in_documents, status_badge, type_label
 from core.text.highlight import meaningful_terms
+from service import audit
 from service.progress import partial_note
 from service.relevance import NOT_FOUND, is_relevant, nearest_titles, shown_title
 
@@ -23,7 +26,7 @@ if note := partial_note(current_config().index_dir):
 
 with st.form("search-form"):
     query = st.text_input("检索词", key="search-query", placeholder="例如：青年干部 社区报到")
-    filters = filter_controls(searcher.docs, "search")
+    filters = filter_controls(visible(searcher.docs), "search")
     c1, c2 = st.columns([3, 1])
     mode = c1.radio("检索方式", list(MODES), format_func=MODES.get, horizontal=True,
                     key="search-mode")
@@ -32,7 +35,9 @@ with st.form("search-form"):
 
 if submitted:
     if query.strip():
-        found = searcher.search_detail(query, k=int(k), mode=mode, filters=filters)
+        found = searcher.search_detail(query, k=int(k), mode=mode, filters=scoped(filters))
+        audit.record(current_config(), viewer(), "search", query=query, k=int(k), mode=mode,
+                     hits=len(found.hits), via="app")
         relevant = is_relevant(searcher, query, found.hits, found.pinned)
         st.session_state[RESULT_KEY] = (query, found.hits, relevant)
     else:
@@ -68,7 +73,7 @@ def show_groups(hits) -> None:
         with st.container(border=True):
             v = searcher.status(doc_id)
             badge = status_badge(v.status if v else None)
-            st.markdown(f"**{badge}{first.title}**")
+            st.markdown(f"**{md_text(badge + first.title)}**")  # a title is text, not markup
             info = [type_label(first.doc_type)]
             if v is not None and v.status:
                 info.append(v.status + (f"（被{v.superseded_label}替代）"
@@ -95,7 +100,7 @@ if RESULT_KEY in st.session_state:
             st.markdown("最相近的文档：")
             for i, (doc_id, title) in enumerate(nearest):
                 c1, c2 = st.columns([4, 1])
-                c1.markdown(f"- {esc(shown_title(title))}")
+                c1.markdown(f"- {md_text(shown_title(title))}")
                 if c2.button("打开文档", key=f"search-nearest-{i}"):
                     open_in_documents(doc_id)
         with st.expander(f"仍然显示检索到的 {len(hits)} 个段落"):
