@@ -49,7 +49,8 @@ def make_citation(n: int, doc: Document, hit: Hit, start: int, end: int,
                     section=hit.chunk.section, page=page, start=start, end=end,
                     reference=reference_for(doc, hit.chunk.section, page, start),
                     status=v.status if v else None,
-                    superseded_by=v.superseded_label if v and not v.in_force else None)
+                    superseded_by=v.superseded_label if v and not v.in_force else None,
+                    ocr=doc.ocr_on(page))
 
 
 def warning(c: Citation) -> str:

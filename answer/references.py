@@ -127,7 +127,16 @@ def issue_label(doc: Document) -> str:
 
 def reference_for(doc: Document, section: SectionPath, page: int | None,
                   start: int | None = None) -> str:
-    """Copy-ready reference for a quote from `doc` at heading path `section`."""
+    """Copy-ready reference for a quote from `doc` at heading path `section`; a quote from
+    a page read by OCR adds 「（扫描件第N页，文字经识别，请核对原件）」."""
+    ref = _reference(doc, section, page, start)
+    if doc.ocr_on(page):
+        ref += f"（扫描件第{page}页，文字经识别，请核对原件）"
+    return ref
+
+
+def _reference(doc: Document, section: SectionPath, page: int | None,
+               start: int | None) -> str:
     m = doc.meta
     title = book_title(m.title)
     date = cn_date(m.date)
@@ -143,4 +152,4 @@ def reference_for(doc: Document, section: SectionPath, page: int | None,
         case = case_title(section, doc.text)
         return issue_label(doc) + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
-    return ref + (f"第{page}页" if page else "")
+    return ref + (f"第{page}页" if page and not doc.ocr_on(page) else "")  # OCR: in the note

@@ -259,6 +259,9 @@ def cmd_ingest(args, config) -> int:
         # Names are printed escaped: a newline or a terminal escape in a file name must
         # not forge a second line or clear the screen.
         print(f"跳过 {printable(path)}: {printable(reason)}", file=sys.stderr)
+    for path, page, conf in r.low_confidence:
+        print(f"识别置信度低 {printable(path)} 第{page}页（{conf:.2f}）：扫描件文字经 OCR 识别，"
+              f"请核对原件", file=sys.stderr)
     print(f"入库完成：新增 {len(r.added)}，更新 {len(r.updated)}，未变 {r.unchanged}，"
           f"删除 {len(r.removed)}，跳过 {len(r.skipped)}，新切分 {r.chunks} 段，"
           f"用时 {r.seconds:.1f} 秒（向量化 {r.embed_seconds:.1f} 秒）；索引：{config.index_dir}")

@@ -54,7 +54,9 @@ class IngestLimits:
     max_html_depth: int = 500  # element nesting; parsing time grows with its square
     max_doc_chars: int = 2_000_000  # characters of text (embedding time grows with it)
     file_seconds: float = 120.0  # reading, normalising and chunking one file; 0 = no limit
-    file_memory_mb: int = 1024  # address space of the worker that reads files; 0 = no limit
+    # Address space of the worker that reads files; 0 = no limit. OCR needs about 1.5 GB
+    # of it (onnxruntime and OpenCV reserve much more than the 550 MB they touch).
+    file_memory_mb: int = 2048
 
     @property
     def max_file_bytes(self) -> int:

@@ -219,7 +219,7 @@ class DocStore:
                              doc_type=d.doc_type, section=section_path(section),
                              visibility=d.visibility,
                              pages=tuple(json.loads(pages)), start=start, end=end,
-                             text=d.text[start:end]))
+                             text=d.text[start:end], ocr=d.ocr_on(*json.loads(pages))))
         return out
 
 

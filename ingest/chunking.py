@@ -245,4 +245,4 @@ def _make_chunk(doc: Document, start: int, end: int, section: SectionPath) -> Ch
     cid = hashlib.sha1(f"{doc.doc_id}:{start}:{end}".encode()).hexdigest()[:16]
     return Chunk(chunk_id=cid, doc_id=doc.doc_id, source=doc.source, title=doc.title,
                  doc_type=doc.doc_type, section=section, pages=pages, start=start, end=end,
-                 text=doc.text[start:end])
+                 text=doc.text[start:end], ocr=doc.ocr_on(*pages))

@@ -52,6 +52,14 @@ from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
 from ingest.kinds import OLE_MAGIC, unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
+from ingest.ocr import (
+    OCR_KEYS,
+    ocr_overrides,
+    pdf_page_images,
+    read_image,
+    recognize_pages,
+    usable_text,
+)
 from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
 
@@ -145,13 +153,14 @@ def _read_sidecar(path: Path) -> dict[str, str]:
         raise LoadError(str(path), f"sidecar {side.name} is not valid UTF-8 JSON ({e})") from e
     if not isinstance(data, dict):
         raise LoadError(str(path), f"sidecar {side.name} must hold a JSON object")
-    return clean_overrides(data)
+    # Which pages were read by OCR is the reader's to say, not a sidecar's.
+    return {k: v for k, v in clean_overrides(data).items() if k not in OCR_KEYS}
 
 
 def _read_text(data: bytes) -> ReadResult:
     text, _encoding = decode_text(data)
     body, fields = split_front_matter(text)
-    return body, (), fields
+    return body, (), {k: v for k, v in fields.items() if k not in OCR_KEYS}
 
 
 def _read_docx(data: bytes) -> ReadResult:
@@ -214,16 +223,33 @@ def _read_pdf(data: bytes) -> ReadResult:
             raise Unreadable(f"encrypted PDF, cannot be opened ({type(e).__name__})") from e
         if not opened:
             raise Unreadable("encrypted PDF (password required)")
-    pages = [strip_page_numbers(page.extract_text() or "") for page in reader.pages]
+    pages = [strip_page_numbers(_page_text(page)) for page in reader.pages]
     if not pages:
         raise Unreadable("PDF has no pages")
+    # Pages without a usable text layer (scans, garbage glyphs) are recognised by OCR.
+    scanned = [i for i, p in enumerate(pages) if not usable_text(p)]
+    results = {}
+    if scanned:
+        images = pdf_page_images(data, scanned)
+        for i, page in zip(scanned, recognize_pages(images, len(scanned)), strict=True):
+            results[i + 1] = page
+            pages[i] = strip_page_numbers(page.text)
     if not any(p.strip() for p in pages):
-        raise Unreadable("no text layer (scanned PDF?)")
+        raise Unreadable("扫描版 PDF：既没有文字层，OCR 也未识别出文字")
     starts, pos = [], 0
     for p in pages:
         starts.append(pos)
         pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), {}
+    return "\n".join(pages), tuple(starts), ocr_overrides(results)
+
+
+def _page_text(page) -> str:
+    """A page's text layer; a page whose content stream pypdf cannot parse has none (it
+    is rendered and recognised instead, if PDFium can draw it)."""
+    try:
+        return page.extract_text() or ""
+    except Exception:  # damaged content stream of one page
+        return ""
 
 
 def _read_html(data: bytes) -> ReadResult:
@@ -242,6 +268,10 @@ register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",),
 register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True,
                        check=check_pdf))
 register_loader(Loader("html", (".html", ".htm"), _read_html, check=check_html))
+# Scans and photos: recognised by OCR (ingest.ocr), printed lines rejoined like PDF.
+register_loader(Loader("image", (".jpg", ".jpeg", ".png", ".tif", ".tiff"), read_image,
+                       magic=(b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*"),
+                       fixed_layout=True))
 
 
 def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:

@@ -339,6 +339,10 @@ def _apply_overrides(meta: DocMeta, overrides: Mapping[str, str]) -> DocMeta:
         elif key == "title":
             if value:
                 changes[key] = value
+        elif key == "ocr_pages":  # from the reader (ingest.ocr.ocr_overrides)
+            changes[key] = tuple(int(v) for v in value.split())
+        elif key == "ocr_confidence":
+            changes[key] = tuple(float(v) for v in value.split())
         else:
             changes[key] = value or None
     return replace(meta, **changes)  # type: ignore[arg-type]

@@ -5,8 +5,8 @@ CompositeGraphicUnits its CompositeObjects place (CNKI keeps all text there) is 
 with each TextCode's position on the page (Boundary origin plus the object's CTM applied
 to the TextCode's X/Y), then sorted top to bottom and left to right; codes on the same
 baseline form one line. Part names are looked up case-insensitively (WPS writes DOC_0/
-while its XML says Doc_0/). A document whose pages hold images and no text is refused as
-needing OCR.
+while its XML says Doc_0/). A page that holds images and no text (a scan saved as OFD)
+is recognised by OCR (`ingest.ocr`), its images top to bottom.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import io
 import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass
 
 from core.config import IngestLimits
-from ingest.kinds import needs_ocr
+from ingest.layout import Piece, layout_lines
+from ingest.ocr import OcrPage, image_frames, ocr_overrides, recognize, report_page
 from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable
 from ingest.zipparts import ZipParts
@@ -26,15 +26,6 @@ from ingest.zipparts import ZipParts
 _MAX_NESTING = 8  # composite units placing composite units
 _Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-
-
-@dataclass
-class _Piece:
-    y: float
-    x: float
-    size: float  # font size in page units
-    width: float
-    text: str
 
 
 def _local(tag: str) -> str:
@@ -120,7 +111,9 @@ class _Doc:
         common = _child(doc, "CommonData")
         self.templates: dict[str, str] = {}
         self.units: dict[str, ET.Element] = {}
+        self.media: dict[str, str] = {}  # MultiMedia ID -> part name
         self.images = 0
+        self.page_images: list[tuple[float, float, str]] = []  # (y, x, part) of a page
         if common is not None and resources:
             for t in _children(common, "TemplatePage"):
                 self.templates[t.get("ID", "")] = _resolve(self.doc_dir, t.get("BaseLoc", ""))
@@ -132,12 +125,18 @@ class _Doc:
         res = self.pkg.xml(path)
         if res is None:
             return
+        base = _resolve(posixpath.dirname(path), res.get("BaseLoc", "") or ".")
         for unit in res.iter():
             if _local(unit.tag) == "CompositeGraphicUnit" and unit.get("ID"):
                 self.units[unit.get("ID")] = unit
+            elif _local(unit.tag) == "MultiMedia" and unit.get("ID"):
+                media = _child(unit, "MediaFile")
+                if media is not None and (media.text or "").strip():
+                    self.media[unit.get("ID")] = _resolve(base, media.text)
 
-    def page_pieces(self, path: str, page: ET.Element) -> list[_Piece]:
-        pieces: list[_Piece] = []
+    def page_pieces(self, path: str, page: ET.Element) -> list[Piece]:
+        pieces: list[Piece] = []
+        self.page_images = []
         root = self.pkg.xml(path)
         if root is None:
             return pieces
@@ -154,20 +153,23 @@ class _Doc:
         self._content(path, root, pieces)
         return pieces
 
-    def _content(self, path: str, root: ET.Element, pieces: list[_Piece]) -> None:
+    def _content(self, path: str, root: ET.Element, pieces: list[Piece]) -> None:
         for res in _children(root, "PageRes"):
             self._load_res(_resolve(posixpath.dirname(path), res.text or ""))
         content = _child(root, "Content")
         if content is not None:
             self._walk(content, _IDENTITY, pieces, 0)
 
-    def _walk(self, el: ET.Element, outer: _Matrix, pieces: list[_Piece], depth: int) -> None:
+    def _walk(self, el: ET.Element, outer: _Matrix, pieces: list[Piece], depth: int) -> None:
         for child in el:
             name = _local(child.tag)
             if name == "TextObject":
                 self._text(child, outer, pieces)
             elif name == "ImageObject":
                 self.images += 1
+                box = _floats(child.get("Boundary")) or [0.0, 0.0]
+                x, y = _apply(outer, box[0], box[1] if len(box) > 1 else 0.0)
+                self.page_images.append((y, x, child.get("ResourceID", "")))
             elif name == "CompositeObject" and depth < _MAX_NESTING:
                 unit = self.units.get(child.get("ResourceID", ""))
                 content = _child(unit, "Content") if unit is not None else None
@@ -184,7 +186,7 @@ class _Doc:
         ox, oy = (box[0], box[1]) if len(box) >= 2 else (0.0, 0.0)
         return _then(_matrix(obj.get("CTM")), (1.0, 0.0, 0.0, 1.0, ox, oy))
 
-    def _text(self, obj: ET.Element, outer: _Matrix, pieces: list[_Piece]) -> None:
+    def _text(self, obj: ET.Element, outer: _Matrix, pieces: list[Piece]) -> None:
         m = _then(self._placement(obj), outer)
         scale = (abs(m[0] * m[3] - m[1] * m[2])) ** 0.5 or 1.0
         size = (_floats(obj.get("Size")) or [3.5])[0]
@@ -197,78 +199,7 @@ class _Doc:
                 continue
             px, py = _apply(m, x, y)
             width = (_deltas_sum(code.get("DeltaX")) + size) * scale
-            pieces.append(_Piece(py, px, size * scale, width, text))
-
-
-def _rows(pieces: list[_Piece]) -> list[list[_Piece]]:
-    """Pieces grouped by baseline, top to bottom."""
-    rows: list[list[_Piece]] = []
-    for p in sorted(pieces, key=lambda p: (p.y, p.x)):
-        if rows and abs(p.y - rows[-1][0].y) <= 0.4 * max(p.size, rows[-1][0].size):
-            rows[-1].append(p)
-        else:
-            rows.append([p])
-    return rows
-
-
-def _gaps(spans: list[tuple[float, float]], least: float) -> list[float]:
-    """Middles of the gaps at least `least` wide between the merged intervals."""
-    spans.sort()
-    out, end = [], spans[0][1]
-    for lo, hi in spans[1:]:
-        if lo - end >= least:
-            out.append((lo + end) / 2)
-        end = max(end, hi)
-    return out
-
-
-def _is_column(side: list[_Piece], size: float) -> bool:
-    """Prose set in a column: many lines, the middle one at least 10 characters long
-    (table columns are short cells: a table is read row by row, not column by column)."""
-    rows = _rows(side)
-    if len(rows) < 6:
-        return False
-    lengths = sorted(sum(len(p.text.strip()) for p in row) for row in rows)
-    width = max(p.x + p.width for p in side) - min(p.x for p in side)
-    return lengths[len(lengths) // 2] >= 10 and width >= 8 * size
-
-
-def _blocks(pieces: list[_Piece], depth: int = 0) -> list[list[_Piece]]:
-    """Reading order by recursive XY-cut: text columns (gutters between two parts each
-    many lines tall and wide) are read one after another; otherwise top to bottom."""
-    if len(pieces) < 2 or depth > 60:
-        return [pieces]
-    size = sorted(p.size for p in pieces)[len(pieces) // 2]
-    for cut in _gaps([(p.x, p.x + p.width) for p in pieces], 0.8 * size):
-        left = [p for p in pieces if p.x < cut]
-        right = [p for p in pieces if p.x >= cut]
-        if all(_is_column(side, size) for side in (left, right)):
-            return _blocks(left, depth + 1) + _blocks(right, depth + 1)
-    cuts = _gaps([(p.y - p.size, p.y) for p in pieces], 0.3 * size)
-    if not cuts:
-        return [pieces]
-    widest = max(cuts, key=lambda c: min(abs(p.y - c) for p in pieces))
-    top = [p for p in pieces if p.y < widest]
-    bottom = [p for p in pieces if p.y >= widest]
-    if not top or not bottom:
-        return [pieces]
-    return _blocks(top, depth + 1) + _blocks(bottom, depth + 1)
-
-
-def _lines(pieces: list[_Piece]) -> list[str]:
-    """The page's lines in reading order, each line left to right."""
-    lines = []
-    for block in _blocks(pieces):
-        for row in _rows(block):
-            row.sort(key=lambda p: p.x)
-            out, end = "", None
-            for p in row:
-                if end is not None and p.x - end > 0.8 * p.size:
-                    out += " "
-                out += p.text
-                end = p.x + p.width
-            lines.append(out.rstrip())
-    return lines
+            pieces.append(Piece(py, px, size * scale, width, text))
 
 
 def check_ofd(data: bytes, limits: IngestLimits) -> None:
@@ -290,14 +221,44 @@ def read_ofd(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
     doc = _Doc(data)
     if not doc.pages:
         raise Unreadable("OFD 没有页面")
-    pages = [strip_page_numbers("\n".join(_lines(doc.page_pieces(path, page))))
-             for path, page in doc.pages]
+    pages, scans = [], {}
+    for n, (path, page) in enumerate(doc.pages, 1):
+        pages.append(strip_page_numbers("\n".join(layout_lines(doc.page_pieces(path, page)))))
+        if not pages[-1].strip() and doc.page_images:
+            scans[n] = [doc.media.get(rid, "") for _y, _x, rid in sorted(doc.page_images)]
+    results = _recognize(doc, scans)
+    for n, page in results.items():
+        pages[n - 1] = strip_page_numbers(page.text)
     if not any(p.strip() for p in pages):
         if doc.images:
-            raise Unreadable(needs_ocr("OFD 页面只有图片，"))
+            raise Unreadable("OFD 页面只有图片，OCR 也未识别出文字")
         raise Unreadable("OFD 中没有文字")
     starts, pos = [], 0
     for p in pages:
         starts.append(pos)
         pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), {}
+    return "\n".join(pages), tuple(starts), ocr_overrides(results)
+
+
+def _recognize(doc: _Doc, scans: dict[int, list[str]]) -> dict[int, OcrPage]:
+    """OCR of the pages that hold images and no text (1-based page -> result); a page
+    with several images gets their texts top to bottom."""
+    out: dict[int, OcrPage] = {}
+    total = sum(len(parts) for parts in scans.values())
+    done = 0
+    for n, parts in scans.items():
+        texts, conf, secs, chars = [], 0.0, 0.0, 0
+        for part in parts:
+            data = doc.pkg.read(part) if part else None
+            if data is None:
+                raise Unreadable(f"OFD 第{n}页的图片 {part or '（未登记）'} 不在文件中")
+            for frame in image_frames(data, f"OFD 第{n}页的图片"):
+                page = recognize(frame)
+                texts.append(page.text)
+                conf += page.confidence * len(page.text)
+                chars += len(page.text)
+                secs += page.seconds
+            done += 1
+            report_page(done, total)
+        out[n] = OcrPage("\n".join(t for t in texts if t), conf / chars if chars else 0.0, secs)
+    return out

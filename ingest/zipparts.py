@@ -26,3 +26,8 @@ class ZipParts:
         if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:65536]:
             raise Unreadable(f"{self._label} {name} 含有 DTD/实体声明，拒绝解析")
         return ET.fromstring(raw)
+
+    def read(self, name: str) -> bytes | None:
+        """A part's bytes (an image), or None when the package has no such part."""
+        real = self.names.get(name.lstrip("/").lower())
+        return None if real is None else self.zip.read(real)

@@ -34,6 +34,7 @@ from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
+from ingest.ocr import low_confidence_pages
 from service import progress as progress_file
 from service.visibility import level_mark, with_level
 from service.worker import FileReader, ReadAborted
@@ -59,6 +60,8 @@ class IngestReport:
     embed_seconds: float = 0.0
     repaired: tuple[int, int] = (0, 0)
     doc_ids: dict[str, str] = field(default_factory=dict)  # source -> doc_id, files read
+    # OCR'd pages whose recognition confidence is low: (source, page, confidence).
+    low_confidence: list[tuple[str, int, float]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -183,7 +186,15 @@ def ingest(
         pending.clear()
 
     in_process = not (limits.file_seconds or limits.file_memory_mb)
-    with FileReader(limits, in_process=in_process) as reader:
+    reading = [""]  # the file being read, for OCR page progress
+
+    def on_page(done: int, total: int) -> None:
+        prog.update(ocr_file=reading[0], ocr_done=done, ocr_total=total)
+        tell()
+        if bar is not None:
+            bar.set_postfix(识别=f"{Path(reading[0]).name} 第{done}/{total}页")
+
+    with FileReader(limits, in_process=in_process, on_page=on_page) as reader:
         for i, path in enumerate(files):
             did = doc_id_for(path)
             seen.add(did)
@@ -197,7 +208,10 @@ def ingest(
                     if stored_sources.get(did) != str(path) or stored_labels.get(did) != label:
                         store.docstore.set_source(did, str(path), label)
                 else:
+                    reading[0] = str(path)
                     doc, chunks = with_level(*reader.read(path, chash, settings), outer)
+                    report.low_confidence.extend(
+                        (doc.source, page, conf) for page, conf in low_confidence_pages(doc))
                     ps = [p for c in chunks for p in passages(c, settings.window_chars)]
                     pending.append((doc, chunks, label, ps))
                     prog["passages_total"] += len(ps)

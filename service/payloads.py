@@ -15,7 +15,7 @@ def hit_json(hit, validity=None) -> dict:
     return {"rank": hit.rank, "score": hit.score, "chunk_id": c.chunk_id, "doc_id": c.doc_id,
             "title": c.title, "doc_type": c.doc_type, "source": c.source,
             "section": c.section_label, "page": c.pages[0] if c.pages else None,
-            "start": c.start, "end": c.end, "text": c.text,
+            "start": c.start, "end": c.end, "text": c.text, "ocr": c.ocr,
             "status": v.status if v else None,
             "superseded_by": v.superseded_label if v and not v.in_force else None}
 

@@ -26,6 +26,9 @@ class Progress:
     passages_embedded: int = 0
     embed_seconds: float = 0.0
     updated_at: float = 0.0
+    ocr_file: str = ""  # a scan being recognised by OCR, and its pages done / total
+    ocr_done: int = 0
+    ocr_total: int = 0
 
     @property
     def rate(self) -> float:

@@ -10,7 +10,10 @@ runs out of time is skipped by killing the child; the next file gets a new one.
 One child serves a whole ingest (about 0.2 s to start). The protocol is pickled frames
 (8-byte length, then data) over the child's stdin and stdout: a request is
 (path, content hash, IngestLimits, ChunkSettings); a reply ("ok", Document, chunks) or
-("skip", reason). The child imports the modules of every registered loader, so loaders
+("skip", reason), after any number of ("page", done, total) frames while OCR recognises
+a scan's pages: each goes to `on_page` and starts a new time window (the limit bounds a
+step that makes no progress, so a long scan is not cut off while each page is normal).
+The child imports the modules of every registered loader, so loaders
 registered by an importable module work there too.
 """
 
@@ -23,6 +26,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core.config import IngestLimits
@@ -31,6 +35,7 @@ from core.models import Chunk, Document
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.files import build_document, check_chunks
 from ingest.loaders import loader_modules
+from ingest.ocr import set_page_hook
 
 _HEADER = struct.Struct("<Q")
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,9 +68,11 @@ def read_file(path: Path, chash: str, limits: IngestLimits,
 class FileReader:
     """Reads files in a child process; `in_process=True` reads them here, unbounded."""
 
-    def __init__(self, limits: IngestLimits, *, in_process: bool = False) -> None:
+    def __init__(self, limits: IngestLimits, *, in_process: bool = False,
+                 on_page: Callable[[int, int], None] | None = None) -> None:
         self.limits = limits
         self.in_process = in_process
+        self.on_page = on_page  # (done, total) pages of OCR in the file being read
         self._child: subprocess.Popen | None = None
 
     def __enter__(self) -> FileReader:
@@ -78,11 +85,19 @@ class FileReader:
              settings: ChunkSettings) -> tuple[Document, list[Chunk]]:
         """(document, chunks) of one file; raises LoadError or ReadAborted."""
         if self.in_process:
-            return read_file(path, chash, self.limits, settings)
+            set_page_hook(self.on_page)
+            try:
+                return read_file(path, chash, self.limits, settings)
+            finally:
+                set_page_hook(None)
         child = self._child or self._start()
         try:
             _send(child, (str(path), chash, self.limits, settings))
             reply = _receive(child, self.limits.file_seconds or None)
+            while reply[0] == "page":
+                if self.on_page is not None:
+                    self.on_page(reply[1], reply[2])
+                reply = _receive(child, self.limits.file_seconds or None)
         except FileTimeout:
             self._kill()
             raise ReadAborted(f"处理超过 {self.limits.file_seconds:g} 秒（KB_FILE_SECONDS），"
@@ -198,9 +213,14 @@ def _serve(memory_mb: int, modules: list[str]) -> None:
         except Exception:  # a loader defined where it cannot be imported is simply absent
             pass
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    ready = pickle.dumps(("ready",))
-    stdout.write(_HEADER.pack(len(ready)) + ready)
-    stdout.flush()
+
+    def frame(obj: tuple) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(_HEADER.pack(len(data)) + data)
+        stdout.flush()
+
+    frame(("ready",))
+    set_page_hook(lambda done, total: frame(("page", done, total)))
     while True:
         header = stdin.read(_HEADER.size)
         if len(header) < _HEADER.size:

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HIT_FIELDS = {"rank", "score", "chunk_id", "doc_id", "title", "doc_type", "source", "section",
-              "status", "superseded_by",
+              "status", "superseded_by", "ocr",
               "page", "start", "end", "text"}
 
 

@@ -27,15 +27,19 @@ SAMPLES = sorted(p.name for p in FORMATS.glob("*.expected.txt")) if FORMATS.is_d
 # Samples no reader here takes, and what their one-line reason must say.
 REFUSED = {
     "msworks_testWORKS2000.wps": "Microsoft Works",
-    "扫描页_表格结构识别综述.jpg": "OCR",
-    "图片型_WPS文字导出.ofd": "OCR",
 }
 if soffice() is None:
     REFUSED |= dict.fromkeys(("poi_61490_标题表格页眉页脚.doc",
                               "行标编制说明_第12部分设计_WPS保存.doc"), "libreoffice-writer-nogui")
-# Known gaps: header/footer text is not read (neither from .docx).
-NOT_READ = {"poi_61490_标题表格页眉页脚.doc": {"页眉左 页眉中 页眉右"}}
-FMT = {".ofd": "ofd", ".xlsx": "xlsx", ".pptx": "pptx", ".wps": "docx", ".doc": "doc"}
+# Known gaps: header/footer text is not read (neither from .docx); the image-only OFD is a
+# photo of a projected film title whose small English line sits inside the big
+# calligraphy (PP-OCR reads only "E" of it).
+NOT_READ = {"poi_61490_标题表格页眉页脚.doc": {"页眉左 页眉中 页眉右"},
+            "图片型_WPS文字导出.ofd": {"MY PEOPLE, MY COUNTRY"}}
+FMT = {".ofd": "ofd", ".xlsx": "xlsx", ".pptx": "pptx", ".wps": "docx", ".doc": "doc",
+       ".jpg": "image"}
+# Samples read by OCR (seconds each) or LibreOffice (about 1.3 s) run in the slow tier.
+SLOW = ("扫描页_表格结构识别综述.jpg", "图片型_WPS文字导出.ofd")
 
 
 def flat(text: str) -> str:
@@ -50,8 +54,9 @@ def in_order(realdocs: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("expected", [
-    pytest.param(e, marks=pytest.mark.slow) if e.endswith(".doc.expected.txt") else e
-    for e in SAMPLES] or ["(absent)"])  # a .doc takes LibreOffice about 1.3 s
+    pytest.param(e, marks=pytest.mark.slow)
+    if e.endswith(".doc.expected.txt") or e.removesuffix(".expected.txt") in SLOW else e
+    for e in SAMPLES] or ["(absent)"])
 def test_real_sample(realdocs: Path, expected: str) -> None:
     name = expected.removesuffix(".expected.txt")
     path = realdocs / "formats" / name
@@ -136,12 +141,12 @@ def test_own_ofd_template_and_composite_text_case_insensitive_paths(tmp_path: Pa
         text.index(w) for w in ("模板上的标签", "页面上的文字", "资源里的正文"))
 
 
-def test_image_only_ofd_needs_ocr(tmp_path: Path) -> None:
+def test_image_only_ofd_with_a_missing_image_is_named(tmp_path: Path) -> None:
     img = '<ofd:Content><ofd:Layer ID="2"><ofd:ImageObject ID="3" ResourceID="4" ' \
           'Boundary="0 0 210 297" CTM="210 0 0 297 0 0"/></ofd:Layer></ofd:Content>'
     f = tmp_path / "扫描.ofd"
     f.write_bytes(_ofd({"Page_0": img}))
-    with pytest.raises(LoadError, match="没有文字层.*OCR") as info:
+    with pytest.raises(LoadError, match="OFD 第1页的图片.*不在文件中") as info:
         load_file(f)
     assert "\n" not in str(info.value)
 
@@ -228,16 +233,6 @@ def test_ole_files_are_named_by_their_streams(tmp_path: Path, streams, reason,
         assert "\n" not in str(info.value)
 
 
-def test_images_need_ocr(tmp_path: Path) -> None:
-    for name, data in (("扫描.jpg", b"\xff\xd8\xff\xe0" + bytes(100)),
-                       ("扫描.png", b"\x89PNG\r\n\x1a\n" + bytes(100)),
-                       ("扫描.tif", b"II*\x00" + bytes(100))):
-        f = tmp_path / name
-        f.write_bytes(data)
-        with pytest.raises(LoadError, match="没有文字层.*OCR"):
-            load_file(f)
-
-
 def test_pptx_slides_are_pages(tmp_path: Path) -> None:
     a = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
     rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -280,6 +275,6 @@ def test_ingest_names_a_doc_by_its_bytes_and_reads_an_ofd(tmp_path: Path, embedd
     r = run_ingest(config, [folder], progress=False, embedder=embedder)
     skipped = {Path(p).name: why for p, why in r.skipped}
     assert {Path(p).name for p in r.added} == {"其实是新版.doc", "批复.ofd"}
-    assert "LibreOffice" in skipped["旧版文档.doc"] and "OCR" in skipped["扫描件.jpg"]
+    assert "LibreOffice" in skipped["旧版文档.doc"] and "图片已损坏" in skipped["扫描件.jpg"]
     hits = open_searcher(config).search("同意设立党支部", k=1, mode="bm25")
     assert hits and hits[0].chunk.pages == (1,)
