@@ -23,6 +23,7 @@ import numpy as np
 
 from core.config import Config
 from core.models import Chunk, DocMeta, DocType, Document
+from evals.ocrbench import bench_ocr
 from evals.sets import ROOT, corpus_set
 
 
@@ -159,6 +160,7 @@ def run_bench(config: Config, sizes: list[int]) -> dict:
         out = bench_ingest(config, work)
         out.update(bench_latency(config, work, sizes))
         out["cold_start_s"] = bench_cold_start(work / "ingest")
+        out.update(bench_ocr(work))  # evals.ocrbench: OCR s/page vs the engine alone
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["machine"] = f"{platform.machine()} {platform.processor() or ''} " \
                      f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
