@@ -23,10 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import ApiError, Verifier, need, unauthorized
 from core.config import Config
-from core.errors import IndexBusyError, IndexNotFoundError, KBError
+from core.errors import IndexBusyError, IndexNotFoundError, KBError, PermissionDenied
 from core.models import DocType, Filters, User
-from service import audit
-from service.accounts import viewer_filters
+from service import queries
 from service.payloads import answer_json, doc_json, hit_json
 from service.serving import LiveSearcher
 
@@ -100,6 +99,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def busy(_: Request, exc: KBError):
         return _error(503, str(exc))
 
+    @app.exception_handler(PermissionDenied)
+    async def denied(_: Request, exc: KBError):
+        return _error(403, str(exc))
+
     @app.exception_handler(KBError)
     async def kb_error(_: Request, exc: KBError):
         return _error(400, str(exc))
@@ -142,11 +145,10 @@ def create_app(config: Config, *, live: LiveSearcher | None = None) -> FastAPI:
                type: Annotated[list[str], Query(description="文档类型，可重复")] = [],  # noqa: B006
                ) -> list[dict]:
         need(user, "search")
-        filters = viewer_filters(user, Filters(doc_types=_types(type)))
         searcher = live.get()
-        hits = searcher.search(q, k=k, mode=mode, filters=filters)
-        audit.record(config, user, "search", query=q, k=k, mode=mode, hits=len(hits),
-                     via="api")
+        # service.queries: the viewer's level in the query (before top-k) and the audit entry
+        hits = queries.search(config, searcher, q, k=k, mode=mode,
+                              filters=Filters(doc_types=_types(type)), viewer=user, via="api")
         return [hit_json(h, searcher.validity) for h in hits]
 
     @app.get("/api/ask", summary="提问（同 kb ask --json）")
@@ -154,10 +156,7 @@ def create_app(config: Config, *, live: LiveSearcher | None = None) -> FastAPI:
             q: Annotated[str, Query(min_length=1, max_length=2000, description="问题")],
             ) -> dict:
         need(user, "ask")
-        searcher = live.get()
-        answer = answerer.ask(searcher, q, filters=viewer_filters(user, None))
-        audit.record(config, user, "ask", query=q, refused=answer.refused,
-                     citations=len(answer.citations), via="api")
+        answer = queries.ask(config, live.get(), answerer, q, viewer=user, via="api")
         return answer_json(answer)
 
     @app.get("/api/docs/{doc_id}", summary="查看一篇文档（元数据、效力与全文）")
@@ -169,13 +168,15 @@ def create_app(config: Config, *, live: LiveSearcher | None = None) -> FastAPI:
         # existence is not disclosed either.
         if doc is None or not user.sees(doc.visibility):
             raise ApiError(404, f"没有文档 {doc_id}（或无权查看）")
-        visible = {d: x for d, x in searcher.docs.items() if user.sees(x.visibility)}
+        visible = queries.visible_docs(searcher.docs, user)
         out = doc_json(doc, searcher.validity.get(doc_id), visible)
         return {**out, "visibility": doc.visibility, "text": doc.text}
 
     @app.post("/api/ingest", summary="上传一个文件并入库（编辑、管理员）")
     def ingest(user: Viewer, file: Annotated[UploadFile, File(description="要入库的文件")],
-               visibility: Annotated[str | None, Form(description="密级：公开 或 内部")] = None,
+               visibility: Annotated[str | None,
+                                     Form(description="可见级别：公开 或 内部（默认按文件"
+                                                      "元数据与 KB_DEFAULT_VISIBILITY）")] = None,
                ) -> dict:
         need(user, "upload")
         from api.uploads import ingest_upload

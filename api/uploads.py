@@ -7,8 +7,6 @@ every reader reloads). A file the ingest cannot read is not kept.
 
 from __future__ import annotations
 
-import inspect
-
 from fastapi import UploadFile
 
 from api.auth import ApiError
@@ -36,18 +34,16 @@ def ingest_upload(config: Config, live: LiveSearcher, user: User, file: UploadFi
     """Keep and ingest the file; the JSON report of what happened."""
     name = file.filename or "upload"
     if visibility is not None and visibility not in LEVELS:
-        raise ApiError(422, f"密级应为 {'、'.join(LEVELS)} 之一，实际为 {visibility!r}")
+        raise ApiError(422, f"可见级别应为 {'、'.join(LEVELS)} 之一，实际为 {visibility!r}")
+    if visibility is not None and not user.sees(visibility):
+        raise ApiError(403, f"账号 {user.name} 的可见级别为 {user.level}，不能上传{visibility}文档")
     data = _read_bounded(file, config.max_upload_mb)
     try:
         path = save_upload(config, name, data)
     except OSError as exc:
         raise ApiError(507, f"无法保存上传文件 {name}（{exc.strerror or exc}）") from None
-    extra = {}
-    if visibility is not None:
-        if "visibility" not in inspect.signature(run_ingest).parameters:
-            raise ApiError(422, "本版本的入库不支持指定密级")
-        extra["visibility"] = visibility
-    report = run_ingest(config, [path], progress=False, embedder=live.embedder(), **extra)
+    report = run_ingest(config, [path], progress=False, embedder=live.embedder(),
+                        visibility=visibility)
     skipped = dict(report.skipped)
     if str(path) in skipped:
         delete_upload(config, str(path))

@@ -9,7 +9,8 @@
   email); without one it reads as a reader at 公开.
 - A sign-in lasts `Config.session_minutes` (KB_SESSION_MINUTES, default 480); signing
   out or expiry clears everything the session held (answers, results, the quote basket).
-The pages ask `viewer()` for the user and `scoped(filters)` for what it may read.
+The pages ask `viewer()` for the user (service.queries scopes what it may read) and
+`service_viewer()` for service calls that keep their pre-account behaviour for None.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import streamlit as st
 
 from core.config import Config
 from core.errors import AuthError
-from core.models import LOCAL_USER, ROLE_LABELS, Filters, User
+from core.models import LOCAL_USER, ROLE_LABELS, User
 from service import audit
-from service.accounts import Accounts, viewer_filters
+from service.accounts import Accounts
 
 SESSION_KEY = "kb-auth"  # (User, signed-in time.time(), "local" | "oidc")
 VIEWER_KEY = "kb-viewer"  # the user of the current run, set by streamlit_app.py
@@ -112,12 +113,19 @@ def viewer() -> User:
     return st.session_state.get(VIEWER_KEY) or LOCAL_USER
 
 
-def scoped(filters: Filters | None) -> Filters | None:
-    """`filters` restricted to what the viewer may read (nothing added single-user)."""
+def service_viewer() -> User | None:
+    """The viewer to hand to service calls: None single-user (everything, as before
+    accounts existed; baskets stay ownerless), else the signed-in user."""
     user = viewer()
-    if user == LOCAL_USER:
-        return filters
-    return viewer_filters(user, filters)
+    return None if user == LOCAL_USER else user
+
+
+def levels() -> dict[str, str]:
+    """doc_id -> visibility of the loaded index (for baskets: quotes above the level)."""
+    from app.resources import cached_searcher_or_none, current_config
+
+    s = cached_searcher_or_none(current_config())
+    return {} if s is None else {d: doc.visibility for d, doc in s.docs.items()}
 
 
 def visible(docs: dict) -> dict:

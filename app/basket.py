@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import PermissionDenied
 from core.models import Citation
 from service import baskets
 from service.baskets import BasketItem
@@ -60,7 +61,14 @@ def current() -> baskets.Basket:
     if folder is None:
         return baskets.Basket("s-000000000000", baskets.SESSION_NAME,
                               tuple(st.session_state.get(KEY, ())))
-    return baskets.load(folder, current_id())
+    from app.auth import levels, service_viewer
+
+    try:
+        return baskets.load(folder, current_id(), viewer=service_viewer(), levels=levels())
+    except PermissionDenied:  # another account's basket in the address: start a new one
+        choose(baskets.new_session_id())
+        st.toast("该引文篮属于其他账号，已为您新建引文篮")
+        return baskets.load(folder, current_id(), viewer=service_viewer(), levels=levels())
 
 
 def entries(state: State = None) -> tuple[BasketItem, ...]:
@@ -79,8 +87,13 @@ def _update(change: Callable[[tuple[BasketItem, ...]], tuple[BasketItem, ...]],
     if folder is None:
         st.session_state[KEY] = change(tuple(st.session_state.get(KEY, ())))
         return
-    b = baskets.load(folder, current_id())  # reread: another tab may have added meanwhile
-    baskets.save(folder, baskets.Basket(b.basket_id, b.name, change(b.items)))
+    from app.auth import service_viewer
+
+    # Reread: another tab may have added meanwhile (all items, also any the viewer's level
+    # no longer covers, so that a change here never drops them).
+    b = baskets.load(folder, current_id(), viewer=service_viewer())
+    baskets.save(folder, baskets.Basket(b.basket_id, b.name, change(b.items)),
+                 viewer=service_viewer())
 
 
 def items(state: State = None) -> list[Citation]:
@@ -132,12 +145,15 @@ def save_as(name: str) -> str:
     name = name.strip()
     if folder is None or not name:
         return current_id()
-    target = baskets.named_id(name)
-    old = baskets.load(folder, target, name)
+    from app.auth import service_viewer
+
+    viewer = service_viewer()
+    target = baskets.named_id(name, viewer.name if viewer else None)
+    old = baskets.load(folder, target, name, viewer=viewer)
     merged = old.items
     for i in entries():
         merged = baskets.added(merged, i)
-    baskets.save(folder, baskets.Basket(target, name, merged))
+    baskets.save(folder, baskets.Basket(target, name, merged), viewer=viewer)
     choose(target)
     return target
 

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from app.auth import viewer
 from app.uploads import md_text
 from core.models import Document
 
@@ -51,7 +52,8 @@ def document_actions(searcher, doc: Document) -> None:
 
             try:
                 with st.spinner("正在重新入库……"):
-                    r = reingest(config, doc.doc_id, embedder=cached_embedder(config))
+                    r = reingest(config, doc.doc_id, embedder=cached_embedder(config),
+                                 user=viewer())
             except KBError as exc:
                 st.error(str(exc))
                 return
@@ -63,7 +65,7 @@ def document_actions(searcher, doc: Document) -> None:
                      type="primary", icon=":material/delete:"):
             from service.manage import remove
 
-            remove(config, [doc.doc_id])
+            remove(config, [doc.doc_id], user=viewer())
             st.session_state[DONE_KEY] = f"已删除《{doc.title}》。"
             st.query_params.pop("doc", None)
             st.rerun()

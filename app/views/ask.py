@@ -7,12 +7,12 @@ import time
 import streamlit as st
 
 from app import basket
-from app.auth import scoped, viewer, visible
+from app.auth import viewer, visible
 from app.render import answer_html
 from app.resources import current_answerer, current_config, require_searcher
 from app.uploads import md_text
 from app.widgets import citation_card, filter_controls, open_in_documents
-from service import audit
+from service import queries
 
 RESULT_KEY = "ask_result"
 
@@ -31,9 +31,9 @@ if submitted:
     if question.strip():
         t0 = time.perf_counter()
         with st.spinner("正在检索原文……"):
-            result = current_answerer().ask(searcher, question, filters=scoped(filters))
-        audit.record(current_config(), viewer(), "ask", query=question, refused=result.refused,
-                     citations=len(result.citations), via="app")
+            # service.queries: only what the viewer may read, and the audit entry
+            result = queries.ask(current_config(), searcher, current_answerer(), question,
+                                 filters=filters, viewer=viewer(), via="app")
         st.session_state[RESULT_KEY] = (result, time.perf_counter() - t0)
     else:
         st.session_state.pop(RESULT_KEY, None)  # the warning, not the previous answer

@@ -7,7 +7,10 @@ import streamlit as st
 
 from answer.basket import export_docx, export_markdown
 from app import basket
+from app.auth import service_viewer, viewer
 from app.render import esc, passage
+from app.resources import current_config
+from service import audit
 from service.baskets import SESSION_NAME, named, named_id
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -15,7 +18,7 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 st.title("引文篮")
 folder = basket.saved_folder()
 current = basket.current()
-saved = named(folder) if folder else []
+saved = named(folder, service_viewer()) if folder else []
 options = {b.basket_id: f"{b.name}（{len(b.items)} 条）" for b in saved}
 if current.basket_id not in options:
     options = {current.basket_id: f"{SESSION_NAME}（{len(current.items)} 条）", **options}
@@ -62,13 +65,25 @@ with_questions = st.checkbox("导出时在引文前注明所答问题", key="bas
 ordered = basket.numbered([i.citation for i in items])
 notes = [i.question for i in items] if with_questions else []
 markdown = export_markdown(ordered)
-stem = current.name if current.basket_id == named_id(current.name) else "引文汇编"
+owner = service_viewer()
+stem = (current.name if current.basket_id == named_id(current.name, owner.name if owner else None)
+        else "引文汇编")
+
+
+def _exported(fmt: str) -> None:
+    """Who exported which quotes (the audit log); the data was made for the button."""
+    audit.record(current_config(), viewer(), "export", what="basket", format=fmt,
+                 quotes=[c.reference for c in ordered],
+                 doc_ids=list(dict.fromkeys(c.doc_id for c in ordered)), via="app")
+
+
 c1, c2, c3, c4 = st.columns(4)
 c1.download_button("导出 Word（.docx）", data=export_docx(ordered, notes=notes),
                    file_name=f"{stem}.docx", mime=DOCX_MIME, icon=":material/download:",
-                   on_click="ignore")
+                   on_click=_exported, args=("docx",))
 c2.download_button("导出 Markdown", data=markdown.encode("utf-8"), file_name=f"{stem}.md",
-                   mime="text/markdown", icon=":material/download:", on_click="ignore")
+                   mime="text/markdown", icon=":material/download:", on_click=_exported,
+                   args=("md",))
 c3.button("合并相同出处", on_click=basket.merge, icon=":material/merge:",
           help="把出处相同的引文排在一起（导出时共用一个脚注）")
 c4.button("清空引文篮", on_click=basket.clear, icon=":material/delete_sweep:")

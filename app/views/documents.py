@@ -64,7 +64,7 @@ def _replace_form(doc: Document, name: str) -> None:
         waiting = st.empty()
         try:
             report = replace_upload(config, doc.doc_id, new.name, new.getvalue(),
-                                    embedder=cached_embedder(config),
+                                    embedder=cached_embedder(config), user=viewer(),
                                     on_wait=lambda msg: waiting.info(msg))
         except KBError as exc:
             st.error(f"替换失败：{exc}")

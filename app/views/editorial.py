@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.auth import service_viewer
 from app.render import esc, passage
 from app.resources import current_config, require_searcher
 from app.uploads import md_text
@@ -24,7 +25,7 @@ FOUND_KEY = "editorial-found"
 st.title("专刊编辑")
 searcher = require_searcher()
 try:
-    ws = Workspace(current_config(), docs=searcher.docs)
+    ws = Workspace(current_config(), docs=searcher.docs, viewer=service_viewer())
     catalog = ws.catalog()
 except KBError as exc:  # the editorial file cannot be opened (read-only folder …)
     st.error(str(exc))
@@ -37,7 +38,7 @@ current = next((i for i in drafts if i.issue_id == st.session_state.get(ISSUE_KE
 def _act(fn, *args, **kwargs) -> None:
     """Run a planning step (a button callback: it runs before the next page run, with a
     workspace of its own); a mistake is shown as one line, as the CLI prints it."""
-    own = Workspace(current_config(), docs=searcher.docs)
+    own = Workspace(current_config(), docs=searcher.docs, viewer=service_viewer())
     try:
         fn(own, *args, **kwargs)
     except KBError as exc:

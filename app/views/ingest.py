@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.auth import viewer
 from app.resources import cached_embedder, current_config
 from app.uploads import (
     ALLOWED_SUFFIXES,
@@ -17,6 +18,8 @@ from app.uploads import (
     upload_dir,
 )
 from core.errors import KBError
+from core.models import LEVELS
+from service import audit
 from service.uploads import delete_upload
 from service.wiring import run_ingest
 
@@ -36,6 +39,11 @@ st.caption(f"支持 {' '.join(ALLOWED_SUFFIXES)} 文件，单个文件不超过 
 files = st.file_uploader("选择要导入的文件", type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
                          accept_multiple_files=True, max_upload_size=config.max_upload_mb,
                          key="ingest-files")
+levels = [lv for lv in LEVELS if viewer().sees(lv)]
+default = config.default_visibility if config.default_visibility in levels else levels[0]
+level = st.radio("可见级别", levels, index=levels.index(default), horizontal=True,
+                 key="ingest-level", help="公开：所有账号可见；内部：只有可见级别为内部的账号可见。"
+                 "文件自带的 visibility（可见级别）元数据优先。")
 
 if st.button("开始入库", type="primary", disabled=not files, icon=":material/upload:"):
     rejected: list[tuple[str, str]] = []
@@ -65,7 +73,8 @@ if st.button("开始入库", type="primary", disabled=not files, icon=":material
         try:
             report = run_ingest(config, saved, progress=False, on_file=on_file,
                                 embedder=cached_embedder(config),
-                                on_wait=lambda msg: waiting.info(msg), wait=True)
+                                on_wait=lambda msg: waiting.info(msg), wait=True,
+                                visibility=level)
         except KBError as exc:
             st.error(f"入库失败：{exc}")
             st.stop()
@@ -73,6 +82,11 @@ if st.button("开始入库", type="primary", disabled=not files, icon=":material
         for path, _ in report.skipped:
             if path in names:  # not ingested: not kept either (the user still has it)
                 delete_upload(config, path)
+        audit.record(config, viewer(), "upload", files=[names[str(p)] for p in saved],
+                     doc_ids=[report.doc_ids[str(p)] for p in saved
+                              if str(p) in report.doc_ids],
+                     skipped=[names.get(p, p) for p, _ in report.skipped],
+                     visibility=level, via="app")
     st.session_state[REPORT_KEY] = (report, rejected, names)
     st.rerun()
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.auth import scoped, viewer, visible
+from app.auth import viewer, visible
 from app.render import highlight_terms, passage, snippet_html
 from app.resources import current_config, require_searcher
 from app.uploads import md_text
 from app.widgets import filter_controls, open_in_documents, status_badge, type_label
 from core.text.highlight import meaningful_terms
-from service import audit
+from service import audit, queries
+from service.accounts import viewer_filters
 from service.progress import partial_note
 from service.relevance import NOT_FOUND, is_relevant, nearest_titles, shown_title
 
@@ -35,10 +36,13 @@ with st.form("search-form"):
 
 if submitted:
     if query.strip():
-        found = searcher.search_detail(query, k=int(k), mode=mode, filters=scoped(filters))
+        # As service.queries.search does: the viewer's view, their level in the filters.
+        view = queries.scoped(searcher, viewer())
+        found = view.search_detail(query, k=int(k), mode=mode,
+                                   filters=viewer_filters(viewer(), filters))
         audit.record(current_config(), viewer(), "search", query=query, k=int(k), mode=mode,
                      hits=len(found.hits), via="app")
-        relevant = is_relevant(searcher, query, found.hits, found.pinned)
+        relevant = is_relevant(view, query, found.hits, found.pinned)
         st.session_state[RESULT_KEY] = (query, found.hits, relevant)
     else:
         st.session_state.pop(RESULT_KEY, None)  # the warning, not the previous results
