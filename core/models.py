@@ -135,6 +135,13 @@ class Document:
     page_starts: tuple[int, ...] = ()
     visibility: str = "公开"  # one of LEVELS: who may read it (service.accounts)
 
+    def __post_init__(self) -> None:
+        # The stored metadata carries the level too (DocMeta.visibility): whichever way a
+        # Document is rebuilt (docstore, a server's copy), the stricter of the two holds.
+        stated = self.meta.visibility
+        if stated is not None and _rank(stated) > _rank(self.visibility):
+            object.__setattr__(self, "visibility", stated)
+
     @property
     def title(self) -> str:
         return self.meta.title
@@ -322,6 +329,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 ACTION_LABELS = {"search": "检索", "ask": "提问", "browse": "浏览文档", "export": "导出",
                  "upload": "上传入库", "remove": "删除文档", "edit_issue": "编辑专刊",
                  "manage_users": "管理账号"}
+
+
+def _rank(level: str) -> int:
+    """A level's place in LEVELS; an unknown level ranks above them all."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
 
 def level_sees(max_level: str, level: str) -> bool:

@@ -18,6 +18,8 @@ import secrets
 import sqlite3
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import NoReturn
@@ -200,13 +202,16 @@ class Accounts:
         if not name or not password:
             raise AuthError("请输入用户名和密码")
         now = time.time()
-        with deploy_store.connect(self.config, write=True) as db:
-            row = db.execute("SELECT locked_until FROM login_failures WHERE name=?",
-                             (name,)).fetchone()
-            if row and row[0] > now:
-                raise AuthError(_locked_message(name, row[0] - now))
-            found = db.execute("SELECT name, role, level, pw_hash FROM users WHERE name=?",
-                               (name,)).fetchone()
+        if not self.any():
+            found = row = None
+        else:
+            with deploy_store.connect(self.config) as db:
+                row = db.execute("SELECT locked_until FROM login_failures WHERE name=?",
+                                 (name,)).fetchone()
+                found = db.execute("SELECT name, role, level, pw_hash FROM users "
+                                   "WHERE name=?", (name,)).fetchone()
+        if row and row[0] > now:
+            raise AuthError(_locked_message(name, row[0] - now))
         key = (name, hmac.digest(self._key, password.encode("utf-8", "replace"), "sha256"))
         ok = False
         if found is not None and self._verified.get(key) == found[3]:
@@ -216,15 +221,17 @@ class Accounts:
             ok = password_matches(password, found[3] if found else _DUMMY) and found is not None
         if ok:
             self._verified[key] = found[3]
-            with deploy_store.connect(self.config, write=True) as db:
-                db.execute("DELETE FROM login_failures WHERE name=?", (name,))
+            if row is not None:
+                with _unless_readonly(), deploy_store.connect(self.config, write=True) as db:
+                    db.execute("DELETE FROM login_failures WHERE name=?", (name,))
             return User(found[0], found[1], found[2])
         self._verified.pop(key, None)
         self._fail(name, now)
 
     def _fail(self, name: str, now: float) -> NoReturn:
         cfg = self.config
-        with deploy_store.connect(cfg, write=True) as db:
+        failures, locked = 1, 0.0
+        with _unless_readonly(), deploy_store.connect(cfg, write=True) as db:
             row = db.execute("SELECT failures, locked_until FROM login_failures WHERE name=?",
                              (name,)).fetchone()
             failures = (row[0] if row and row[1] <= now else 0) + 1
@@ -239,6 +246,17 @@ class Accounts:
         left = cfg.login_max_failures - failures
         raise AuthError(f"用户名或密码错误（再错 {left} 次，账号 {name} 将被锁定 "
                         f"{_minutes(cfg.login_lock_seconds)}）")
+
+
+@contextmanager
+def _unless_readonly() -> Iterator[None]:
+    """Counting sign-ins needs a writable store; on a read-only index (a mounted copy,
+    where nobody can add accounts either) sign-in still works, uncounted."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) and "read-only" not in str(exc):
+            raise
 
 
 def _minutes(seconds: float) -> str:

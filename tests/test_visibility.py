@@ -276,3 +276,13 @@ def test_default_visibility_is_configurable(tmp_path, embedder):
     assert {d.visibility for d in s.docs.values()} == {"内部"}
     assert search(config, s, QUERY, k=5, viewer=PUBLIC) == []
     assert LEVELS == ("公开", "内部")
+
+
+def test_document_level_follows_its_stored_metadata():
+    from core.models import DocMeta, Document
+
+    stated = Document("d", "/x", "正文", DocMeta(title="t", visibility="内部"), "h")
+    assert stated.visibility == "内部"  # rebuilt without the field: the metadata holds
+    assert Document("d", "/x", "正文", DocMeta(title="t"), "h").visibility == "公开"
+    odd = Document("d", "/x", "正文", DocMeta(title="t", visibility="绝密"), "h")
+    assert not PUBLIC.sees(odd.visibility) and not INTERNAL.sees(odd.visibility)
