@@ -339,12 +339,11 @@ def _rank(level: str) -> int:
 def level_sees(max_level: str, level: str) -> bool:
     """True when a viewer of `max_level` may read a document of `level`.
 
-    An unknown document level counts as the highest (never shown by mistake); an
-    unknown viewer level as the lowest.
+    An unknown document level (damaged data: ingest accepts only LEVELS) is shown to
+    nobody; an unknown viewer level counts as the lowest.
     """
     have = LEVELS.index(max_level) if max_level in LEVELS else 0
-    need = LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
-    return need <= have
+    return _rank(level) <= have
 
 
 _LEVEL_ALIASES = {"public": "公开", "internal": "内部", "内部资料": "内部", "不公开": "内部"}
