@@ -30,7 +30,8 @@ SECRET = f"---\n可见级别: 内部\n---\n{SECRET_TITLE}\n\n各处室：\n\n{SE
 PUBLIC_TITLE = "关于开展机关读书月活动的通知"
 PUBLIC = f"{PUBLIC_TITLE}\n\n各党支部在四月组织读书分享会，每名党员读一本书并交流心得。\n"
 QUERIES = ("机要文件存放在哪里", "保密柜 钥匙", "机要员专人保管")
-PW = {"gk": "gongkai-pass-1", "nb": "neibu-pass-1", "ed": "editor-pass-1"}
+PW = {"gk": "gongkai-pass-1", "nb": "neibu-pass-1", "ed": "editor-pass-1",
+      "ed2": "editor-pass-2"}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def kb(tmp_path_factory, embedder):
     accounts.add("gk", PW["gk"], "reader", "公开")
     accounts.add("nb", PW["nb"], "reader", "内部")
     accounts.add("ed", PW["ed"], "editor", "公开")
+    accounts.add("ed2", PW["ed2"], "editor", "内部")
     return config
 
 
@@ -355,3 +357,21 @@ def test_chinese_account_names_sign_in(kb, client):
     assert r.status_code == 401 and "格式有误" in r.json()["error"]
     r = client.get("/api/search", params={"q": "读书"}, headers={"Authorization": "Bearer x"})
     assert r.status_code == 401 and "HTTP Basic" in r.json()["error"]
+
+
+def test_an_upload_marked_internal_is_hidden_from_public_readers(client):
+    title = "关于值班室密码柜使用的内部规定"
+    text = f"{title}\n\n值班室密码柜的开启口令每月更换一次，由值班主任掌握。\n".encode()
+    r = client.post("/api/ingest", auth=auth("ed"), data={"visibility": "内部"},
+                    files={"file": ("guiding.txt", text, "text/plain")})
+    assert r.status_code == 403 and "可见级别" in r.json()["error"]  # above ed's own level
+    r = client.post("/api/ingest", auth=auth("ed2"), data={"visibility": "机密"},
+                    files={"file": ("guiding.txt", text, "text/plain")})
+    assert r.status_code == 422
+    r = client.post("/api/ingest", auth=auth("ed2"), data={"visibility": "内部"},
+                    files={"file": ("guiding.txt", text, "text/plain")})
+    assert r.status_code == 200, r.text
+    q = {"q": "密码柜 开启口令", "mode": "bm25"}
+    assert "密码柜" not in client.get("/api/search", params=q, auth=auth("gk")).text
+    assert any(h["title"] == title
+               for h in client.get("/api/search", params=q, auth=auth("nb")).json())

@@ -262,3 +262,34 @@ def test_browser_without_sign_in_shows_the_form_and_no_document_text(multi_index
                 browser.close()
     finally:
         gen.close()
+
+
+def test_a_basket_of_internal_quotes_shows_nothing_to_a_public_reader(multi_index, monkeypatch):
+    at = _app(multi_index, monkeypatch).run()
+    _sign_in(at, "nb")
+    _ask(at, "机要文件存放在哪里？")
+    at.button(key="ask-cit-1-add").click().run()
+    assert not at.exception, at.exception
+    basket_id = at.session_state["basket-id"]
+    other = _app(multi_index, monkeypatch)
+    other.query_params["basket"] = basket_id  # the address of nb's basket
+    other.run()
+    _sign_in(other, "gk")
+    other.switch_page("views/basket.py").run()
+    assert not other.exception, other.exception
+    assert "保密柜" not in _text(other) and SECRET_TITLE not in _text(other)
+    assert other.session_state["basket-id"] != basket_id  # gk got a basket of its own
+
+
+def test_a_failing_page_shows_one_chinese_line(single_index, monkeypatch):
+    from service import queries
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"internal detail {single_index}")
+
+    monkeypatch.setattr(queries, "ask", boom)
+    at = _app(single_index, monkeypatch).run()
+    _ask(at, QUESTION)
+    errors = [e.value for e in at.error]
+    assert errors and "页面出错了" in errors[0]
+    assert "internal detail" not in _text(at) and "RuntimeError" not in _text(at)
