@@ -152,4 +152,7 @@ def _reference(doc: Document, section: SectionPath, page: int | None,
         case = case_title(section, doc.text)
         return issue_label(doc) + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
+    sheet = next((p for p in section if p.startswith("工作表：")), None)
+    if sheet:  # a spreadsheet row: its sheet, not the page the sheet happens to be
+        return ref + f"工作表「{sheet.removeprefix('工作表：')}」"
     return ref + (f"第{page}页" if page and not doc.ocr_on(page) else "")  # OCR: in the note

@@ -1,4 +1,4 @@
-"""What a file's bytes are, for formats no loader reads: OLE compound files and images.
+"""What a file's bytes are, for kinds no loader reads (MS Works and .ppt OLE files, BMP/GIF).
 
 `unreadable_kind(data)` names such a file's real kind with a one-line Chinese reason (and
 what would read it), or returns None. `zip_names(data)` lists a zip's members (lower
@@ -23,7 +23,7 @@ _IMAGES = (
 # look at the bytes names the real kind (a ".doc" may well be a .docx or an OFD).
 SNIFFED_SUFFIXES = (".doc", ".xls", ".et", ".ppt", ".dps", ".jpg", ".jpeg", ".png", ".tif",
                     ".tiff")
-_NEEDS_OCR = "没有文字层（扫描件或图片），需要 OCR 文字识别，当前版本不支持"
+_NEEDS_OCR = "图片格式暂不支持文字识别；请转存为 PNG 或 JPEG 再入库"
 _LIBREOFFICE = ("读取旧版 .doc 需要 LibreOffice（apt-get install libreoffice-writer-nogui），"
                 "或用 WPS/Word 另存为 .docx")
 
@@ -67,8 +67,8 @@ def ole_kind(data: bytes) -> str:
     if "CONTENTS" in streams or "MN0" in streams:
         return ("Microsoft Works 文字处理文档（OLE 格式，不是金山 WPS 文字），不支持；"
                 "请用 LibreOffice 另存为 .docx")
-    if "Workbook" in streams or "Book" in streams:
-        return "旧版 Excel/WPS 表格文件（.xls/.et，OLE 格式），不支持；请另存为 .xlsx"
+    if "Book" in streams:  # a Workbook stream (BIFF8) is read by ingest.xls
+        return "Excel 5.0/95 格式的旧表格文件（BIFF5），不支持；请另存为 .xlsx"
     if "PowerPoint Document" in streams:
         return "旧版 PowerPoint/WPS 演示文件（.ppt/.dps，OLE 格式），不支持；请另存为 .pptx"
     return "OLE 复合文档（类型未能识别），不支持"
@@ -80,10 +80,5 @@ def unreadable_kind(data: bytes) -> str | None:
         return ole_kind(data)
     for magic, name in _IMAGES:
         if data.startswith(magic):
-            return f"{name} 图片，{_NEEDS_OCR}"
+            return f"{name} 图片，{_NEEDS_OCR}"  # JPEG/PNG/TIFF are read by ingest.ocr
     return None
-
-
-def needs_ocr(what: str) -> str:
-    """The reason for a document of `what` (e.g. "OFD") whose pages are only images."""
-    return f"{what}{_NEEDS_OCR}"

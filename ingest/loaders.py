@@ -50,7 +50,7 @@ from pathlib import Path
 from core.config import IngestLimits
 from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
-from ingest.kinds import OLE_MAGIC, unreadable_kind, zip_names
+from ingest.kinds import OLE_MAGIC, ole_streams, unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
 from ingest.ocr import (
     OCR_KEYS,
@@ -111,8 +111,9 @@ def loader_for(path: Path) -> Loader | None:
 def sniff(data: bytes) -> Loader | None:
     """The loader whose magic bytes `data` starts with (text formats have none).
 
-    A zip container is matched by its parts (word/document.xml, OFD.xml …); a zip whose
-    parts no loader names is nobody's.
+    A container is matched by its parts: a zip's members (word/document.xml, OFD.xml …),
+    an OLE file's streams (WordDocument, Workbook); one whose parts no loader names is
+    nobody's.
     """
     names: frozenset[str] | None = None
     for loader in dict.fromkeys(_LOADERS.values()):
@@ -121,7 +122,8 @@ def sniff(data: bytes) -> Loader | None:
         if not loader.parts:
             return loader
         if names is None:
-            names = zip_names(data)
+            names = (frozenset(s.lower() for s in ole_streams(data))
+                     if data.startswith(OLE_MAGIC) else zip_names(data))
         if all(p in names for p in loader.parts):
             return loader
     return None
@@ -335,6 +337,7 @@ def _register_more() -> None:
     """Readers kept in their own modules (OFD, spreadsheets and slides)."""
     from ingest.ofd import check_ofd, read_ofd
     from ingest.sheets import read_pptx, read_xlsx
+    from ingest.xls import read_xls
 
     register_loader(Loader("ofd", (".ofd",), read_ofd, magic=(b"PK\x03\x04",),
                            fixed_layout=True, check=check_ofd, parts=("ofd.xml",)))
@@ -342,10 +345,14 @@ def _register_more() -> None:
                            parts=("xl/workbook.xml",)))
     register_loader(Loader("pptx", (".pptx",), read_pptx, magic=(b"PK\x03\x04",),
                            parts=("ppt/presentation.xml",)))
-    # Any OLE file comes here by its magic; only Word/WPS .doc is read (by LibreOffice),
-    # the others (Works, .xls, .ppt) are named by their streams. Kingsoft saves .wps as
-    # OLE or as OOXML: the bytes decide (an OOXML one is read as .docx).
-    register_loader(Loader("doc", (".doc", ".wps"), _read_doc, magic=(OLE_MAGIC,)))
+    # OLE files are told apart by their streams: Word/WPS 文字 .doc (read by LibreOffice),
+    # Excel/WPS 表格 .xls/.et (BIFF8, by xlrd); the others (Works, .ppt) are named by their
+    # streams. Kingsoft saves .wps as OLE or as OOXML: the bytes decide (an OOXML one is
+    # read as .docx).
+    register_loader(Loader("doc", (".doc", ".wps"), _read_doc, magic=(OLE_MAGIC,),
+                           parts=("worddocument",)))
+    register_loader(Loader("xls", (".xls", ".et"), read_xls, magic=(OLE_MAGIC,),
+                           parts=("workbook",)))
 
 
 def _read_doc(data: bytes) -> ReadResult:

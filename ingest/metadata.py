@@ -118,6 +118,11 @@ def _same(a: str, b: str) -> bool:
 
 def _title(lines: list[str]) -> tuple[str | None, int]:
     """Title and the index of the first line after it (repeated title lines skipped)."""
+    if lines and lines[0].startswith("工作表："):  # a spreadsheet: its first sheet's title row
+        if len(lines) > 1 and not lines[1].startswith("|"):
+            title, after = _title(lines[1:])
+            return (title, after + 1) if title else (None, 0)
+        return None, 0
     if (not lines or not _title_like(lines[0]) or HEADING_LIKE_RE.match(lines[0])
             or len(lines[0].replace(" ", "")) < 4):
         return None, 0

@@ -1,9 +1,11 @@
 """Spreadsheets (.xlsx) and slides (.pptx) by zip + XML (openpyxl/python-pptx not needed).
 
-.xlsx: each sheet starts with its name on a line of its own, then one line per row,
-`|a|b|c|` (the header row is the sheet's first row, as in the file); a merged range
-appears once, in its top-left cell; line breaks inside a cell become spaces; empty rows
-are dropped. Each sheet is a page (`page_starts`), so a citation names the sheet's number.
+.xlsx (and .xls/.et through `ingest.xls`): each sheet is a page (`page_starts`) that
+starts with the heading `工作表：名称`; a title row (one merged cell) is a line of its own,
+the header row `|序号|姓名|`, then every data row carries its header: `|序号：1|姓名：张三|`
+(a row is a unit on its own for search and quotes); a merged range appears once, in its
+top-left cell; line breaks inside a cell are dropped between Chinese characters, else
+become spaces; empty rows are dropped.
 .pptx: slides in presentation order, one page each; each text paragraph a line.
 """
 
@@ -105,9 +107,10 @@ def _cell_value(cell: ET.Element, shared: list[str]) -> str:
     return v
 
 
-def _sheet_lines(sheet: ET.Element, shared: list[str]) -> list[str]:
+def _sheet_rows(sheet: ET.Element, shared: list[str]) -> list[list[str]]:
+    """The cell values of each row (merged ranges once, in their top-left cell)."""
     covered = _covered(sheet)
-    lines = []
+    rows = []
     for row_no, row in enumerate((r for r in sheet.iter() if _local(r.tag) == "row"), 1):
         r = int(row.get("r") or row_no)
         cells: dict[int, str] = {}
@@ -116,17 +119,60 @@ def _sheet_lines(sheet: ET.Element, shared: list[str]) -> list[str]:
             col = _col_index(m[1]) if m else col_no
             if (r, col) in covered:
                 continue
-            cells[col] = " ".join(_cell_value(cell, shared).split())
-        values = [cells[c] for c in sorted(cells)]
-        while values and not values[-1]:
-            values.pop()
-        if any(values):
-            lines.append("|" + "|".join(values) + "|")
-    return lines
+            cells[col] = cell_text(_cell_value(cell, shared))
+        if cells:
+            rows.append([cells.get(c, "") for c in range(min(cells), max(cells) + 1)])
+    return rows
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def cell_text(value: str) -> str:
+    """A cell on one line: a line break inside a word of Chinese is dropped (表头里的
+    "含\n量"), elsewhere it becomes a space."""
+    out = ""
+    for p in (" ".join(p.split()) for p in str(value).splitlines()):
+        if p and out and not (_CJK.match(out[-1]) and _CJK.match(p[0])):
+            out += " "
+        out += p
+    return out
+
+
+_NUMBER = re.compile(r"^[-+]?[\d,.%]+$")
+
+
+def sheet_page(name: str, rows: list[list[str]]) -> str:
+    """One sheet as text: a heading `工作表：名称`, title lines above the table, the header
+    row `|序号|姓名|…|`, then each data row with its header, `|序号：1|姓名：张三|…|`, so a
+    row found or quoted on its own still says what each value is."""
+    rows = [r[:max((i for i, v in enumerate(r) if v), default=-1) + 1] for r in rows]
+    rows = [r for r in rows if r]
+    lines = [f"工作表：{name or '工作表'}"]
+    header: list[str] | None = None
+    for row in rows:
+        filled = [v for v in row if v]
+        if header is None:
+            # The header is the first row of two or more words, none a bare number; a
+            # single-cell row above it is a title (a merged 表名 across the columns).
+            if len(filled) >= 2 and not any(_NUMBER.match(v) for v in filled):
+                header = row
+                lines.append("|" + "|".join(row) + "|")
+            elif len(filled) == 1:
+                lines.append(filled[0])
+            else:
+                lines.append("|" + "|".join(row) + "|")
+            continue
+        cells = []
+        for i, v in enumerate(row):
+            h = header[i] if i < len(header) else ""
+            cells.append(f"{h}：{v}" if v and h else v)
+        lines.append("|" + "|".join(cells) + "|")
+    return "\n".join(lines)
 
 
 def read_xlsx(data: bytes) -> ReadResult:
-    """Each sheet's name, then its rows as `|a|b|c|` lines; one page per sheet."""
+    """Each sheet as `sheet_page`; one page per sheet."""
     pkg = _Zip(data, ".xlsx")
     book = pkg.xml("xl/workbook.xml")
     if book is None:
@@ -140,9 +186,9 @@ def read_xlsx(data: bytes) -> ReadResult:
         root = pkg.xml(part) if part else None
         if root is None:
             continue
-        lines = _sheet_lines(root, shared)
-        if lines:
-            pages.append("\n".join([sheet.get("name") or "工作表", *lines]))
+        rows = _sheet_rows(root, shared)
+        if any(any(r) for r in rows):
+            pages.append(sheet_page(sheet.get("name") or "", rows))
     if not pages:
         raise Unreadable("no text found in file (all sheets are empty)")
     return _pages(pages)

@@ -27,11 +27,13 @@ from core.text.numerals import cn_to_int
 from core.text.sentences import CLAUSE_END_RE, POINT_END_RE
 
 # Rank decides nesting: a heading closes every open heading of equal or higher rank.
-_RANK = {"case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
+_RANK = {"sheet": 0, "case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
          "h1": 5, "h2": 6, "h3": 7, "h4": 8, "point": 9}
 _LABEL_MAX = 30
 
 _LEAD_WS = re.compile(r"\s*")
+# A spreadsheet's sheet, as ingest.sheets writes it: 工作表：党员名册.
+SHEET_RE = re.compile(r"工作表：\S.{0,40}")
 _SPACED_CHARS = re.compile(r"^(?:\S )+\S$")
 
 
@@ -117,6 +119,11 @@ def outline(text: str, doc_type: str) -> list[Section]:
         if not line:
             continue
         start = lstart + indent
+        if SHEET_RE.fullmatch(line):
+            heads.append(_Head("sheet", start, _trim_label(line)))
+            last.clear()
+            in_article = False
+            continue
         if PREFACE_RE.match(line):
             heads.append(_Head("chapter", start, _squeeze(line)))
             last.clear()

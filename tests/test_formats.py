@@ -197,8 +197,64 @@ def test_xlsx_rows_with_sheet_name_even_under_a_wrong_suffix(tmp_path: Path) -> 
         f.write_bytes(_xlsx())
         raw = load_file(f)
         assert raw.fmt == "xlsx", name
-        assert raw.text.split("\n") == ["党员名册", "|合并的标题|", "|姓名|数 量|", "|张三|42|"]
+        assert raw.text.split("\n") == ["工作表：党员名册", "合并的标题", "|姓名|数量|",
+                                        "|姓名：张三|数量：42|"]
         assert raw.page_starts == (0,)
+
+
+def _xls() -> bytes:
+    """A BIFF8 workbook as Excel 97-2003 and WPS 表格 write it (made by xlwt)."""
+    import datetime
+
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("党员名册")
+    sheet.write_merge(0, 0, 0, 2, "市直机关第一党支部党员名册")
+    for c, head in enumerate(["姓名", "入党\n时间", "党费（元）"]):
+        sheet.write(1, c, head)
+    date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, (name, day, fee) in enumerate((("张三", datetime.date(2015, 7, 1), 42),
+                                          ("李四", datetime.date(2019, 6, 30), 37.5)), 2):
+        sheet.write(r, 0, name)
+        sheet.write(r, 1, day, date)
+        sheet.write(r, 2, fee)
+    second = book.add_sheet("支部委员")
+    for c, (head, value) in enumerate((("职务", "书记"), ("姓名", "王五"))):
+        second.write(0, c, head)
+        second.write(1, c, value)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", ["名册.xls", "名册.et", "名册.doc"])
+def test_xls_and_et_rows_carry_their_header_and_sheet(tmp_path: Path, name: str) -> None:
+    f = tmp_path / name
+    f.write_bytes(_xls())
+    raw = load_file(f)
+    assert raw.fmt == "xls"
+    assert raw.text.split("\n") == [
+        "工作表：党员名册", "市直机关第一党支部党员名册", "|姓名|入党时间|党费（元）|",
+        "|姓名：张三|入党时间：2015-07-01|党费（元）：42|",
+        "|姓名：李四|入党时间：2019-06-30|党费（元）：37.5|",
+        "工作表：支部委员", "|职务|姓名|", "|职务：书记|姓名：王五|"]
+    assert raw.page_starts == (0, raw.text.index("工作表：支部委员"))
+
+
+def test_sheet_rows_are_cited_by_sheet(tmp_path: Path) -> None:
+    from answer.references import reference_for
+    from ingest.files import build_document
+    from ingest.structure import outline
+
+    f = tmp_path / "党员名册.xls"
+    f.write_bytes(_xls())
+    doc = build_document(f, "h")
+    assert doc.title == "市直机关第一党支部党员名册"
+    sections = outline(doc.text, doc.doc_type)
+    assert [s.label for s in sections] == ["工作表：党员名册", "工作表：支部委员"]
+    at = doc.text.index("职务：书记")
+    assert reference_for(doc, ("工作表：支部委员",), doc.page_at(at), at) \
+        .endswith("工作表「支部委员」")
 
 
 def test_docx_named_wps_or_pdf_is_read_as_docx(tmp_path: Path) -> None:
@@ -216,7 +272,7 @@ def test_docx_named_wps_or_pdf_is_read_as_docx(tmp_path: Path) -> None:
     (("WordDocument", "WpsCustomData", "1Table"), "旧版 Word/WPS.*LibreOffice"),
     (("WordDocument", "1Table"), r"\.doc.*apt-get install libreoffice-writer-nogui"),
     (("CONTENTS", "CompObj"), "Microsoft Works"),
-    (("Workbook",), "Excel"),
+    (("Workbook",), "Excel/WPS 表格文件.*已损坏"),  # a Workbook stream that is not BIFF
 ])
 def test_ole_files_are_named_by_their_streams(tmp_path: Path, streams, reason,
                                               monkeypatch) -> None:
