@@ -35,7 +35,7 @@ from ingest.normalize import normalize_document
 
 # Bump when loading, normalising, metadata or chunking change what they produce,
 # so the next ingest redoes every file instead of keeping stale text.
-PIPELINE_VERSION = "2"  # 2: titles cleaned of file-name and site suffixes
+PIPELINE_VERSION = "3"  # 2: titles cleaned of file-name and site suffixes; 3: OCR, sheets
 _BLOCK = 1 << 20
 
 # C0/C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
