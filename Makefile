@@ -8,7 +8,8 @@ KB_INDEX ?= .kb/index
 PORT ?= 8501
 export KB_INDEX
 
-.PHONY: run test test-fast install dev ingest app lint eval bench corpus clean wheels install-offline
+.PHONY: run test test-fast install dev ingest app serve lint eval bench corpus clean wheels \
+	install-offline
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,11 @@ ingest: install
 app: install
 	$(VENV)/bin/streamlit run app/streamlit_app.py --server.address 127.0.0.1 \
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+# The HTTP API (kb serve) on 127.0.0.1:8600; it needs an account first (kb users add).
+API_PORT ?= 8600
+serve: install
+	$(VENV)/bin/kb serve --index $(KB_INDEX) --port $(API_PORT)
 
 # The page comes up at once; corpus/ is ingested in the background (new documents are
 # searchable by keyword as soon as their files are read, vectors fill in behind; the
