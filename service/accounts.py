@@ -117,6 +117,13 @@ class Accounts:
                 return False
             return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
+    def single_user(self) -> bool:
+        """True when the interfaces may run without sign-in (as LOCAL_USER): no account
+        exists and the knowledge base is this machine's own. A knowledge base shared on a
+        Chroma server never runs open: its documents are not only this machine's to
+        show, and its accounts are added per machine (`kb users add`)."""
+        return not self.config.chroma.host and not self.any()
+
     def users(self) -> list[User]:
         if not self.any():
             return []

@@ -72,7 +72,7 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
                progress: bool = True, embedder: Embedder | None = None, on_file=None,
                settings=None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
                follow_links: bool = False, early_lexical: bool = False,
-               visibility: str | None = None):
+               visibility: str | None = None, user=None):
     """Ingest `paths` into the index at config.index_dir, creating it if needed.
 
     Runs under the writer lock (waiting for another writer, telling `on_wait` once, or
@@ -83,16 +83,19 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
     done (service.ingestion.ingest).
     `visibility` (公开/内部): the level of the documents under `paths`, recorded for
     later runs, rebuilds and repairs (service.visibility); front matter still wins.
+    `user` (a core.models.User; None = the operator): needs the upload right.
     """
     import os
 
     from index.lock import bump_generation
     from index.store import IndexStore
     from ingest.chunking import ChunkSettings
+    from service.accounts import require
     from service.ingestion import ingest
     from service.uploads import migrate_legacy_uploads
     from service.visibility import check_level, resolver, set_folder_level
 
+    require(user, "upload")
     paths = [Path(os.path.abspath(p)) for p in paths]
     if visibility is not None:
         visibility = check_level(visibility)

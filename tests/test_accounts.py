@@ -239,3 +239,18 @@ def test_password_twice_on_a_terminal(monkeypatch):
     assert users.read_password(Tty()) == "secret-pass-1"
     with pytest.raises(KBError, match="两次输入的密码不一致"):
         users.read_password(Tty())
+
+
+def test_single_user_only_for_a_local_knowledge_base(config, tmp_path, embedder):
+    from dataclasses import replace as dc_replace
+
+    from service.wiring import run_ingest
+
+    assert Accounts(config).single_user()
+    shared = dc_replace(config, chroma=dc_replace(config.chroma, host="127.0.0.1"))
+    assert not Accounts(shared).single_user()  # a shared knowledge base never runs open
+    Accounts(config).add("张三", PASSWORD, "reader", "公开")
+    assert not Accounts(config).single_user()
+    with pytest.raises(PermissionDenied, match="上传入库"):
+        run_ingest(config, [tmp_path], progress=False, embedder=embedder,
+                   user=User("张三", "reader", "公开"))
