@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="性能测试（入库开销、查询延迟、冷启动、内存）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--sizes", default="1000,10000,100000", help="合成索引规模（逗号分隔）")
+    p.add_argument("--quick", action="store_true",
+                   help="快速模式：只入库语料中的 5 篇文档，少测几种向量化配置（约 10 分钟内）")
+    p.add_argument("--fresh", action="store_true",
+                   help="重建 .kb/bench/ 下缓存的合成索引，而不是沿用上次的")
     p.add_argument("--out", type=Path, help="结果文件")
     add_editorial_commands(sub)
     add_docs_commands(sub)
@@ -264,7 +268,8 @@ def cmd_ingest(args, config) -> int:
               f"请核对原件", file=sys.stderr)
     print(f"入库完成：新增 {len(r.added)}，更新 {len(r.updated)}，未变 {r.unchanged}，"
           f"删除 {len(r.removed)}，跳过 {len(r.skipped)}，新切分 {r.chunks} 段，"
-          f"用时 {r.seconds:.1f} 秒（向量化 {r.embed_seconds:.1f} 秒）；索引：{config.index_dir}")
+          f"用时 {r.seconds:.1f} 秒（向量化 {r.embed_seconds:.1f} 秒，"
+          f"{r.passages} 个向量段、每秒 {r.passages_per_s:.1f} 个）；索引：{config.index_dir}")
     return 0
 
 

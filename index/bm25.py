@@ -55,8 +55,13 @@ class BM25Index:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, path: Path) -> BM25Index | None:
-        """The saved index, or None when there is none (or it is unreadable)."""
+    def load(cls, path: Path, *, mmap: bool = False) -> BM25Index | None:
+        """The saved index, or None when there is none (or it is unreadable).
+
+        `mmap`: the score matrix stays on disk, paged in by the columns queries touch
+        (a search process neither reads it whole at start nor keeps it all in memory).
+        A later save writes new files and renames them, so a mapped index stays valid.
+        """
         import bm25s
 
         meta = path / "ids.json"
@@ -64,7 +69,8 @@ class BM25Index:
             return None
         try:
             data = json.loads(meta.read_text())
-            r = bm25s.BM25.load(str(path)) if data["ids"] else bm25s.BM25()
+            r = (bm25s.BM25.load(str(path), mmap=mmap, show_progress=False) if data["ids"]
+                 else bm25s.BM25())
         except (OSError, ValueError, KeyError):
             return None
         return cls(data["ids"], r, data["fp"])

