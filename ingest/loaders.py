@@ -16,8 +16,9 @@ Formats:
   (headings included, as their own lines). A table row becomes one line
   `|cell|cell|` with the cell's paragraphs joined by a space: the corpus source
   convention, so tables round-trip exactly and each cell stays quotable on its
-  own; a horizontally merged cell appears once. Text in headers, footers, text
-  boxes and Word's automatic numbering (list labels) is not read.
+  own; a horizontally merged cell appears once. Header and footer text follows the
+  body (each distinct line once, page numbers left out). Text boxes and Word's
+  automatic numbering (list labels) are not read.
 - .pdf: pypdf text per page joined by "\n"; `page_starts` gives each page's
   offset. A bare page-number line at the top or bottom of a page ("- 3 -",
   "第3页 共9页", "3/9") is dropped. Encrypted files are read only when the empty
@@ -182,7 +183,29 @@ def _read_docx(data: bytes) -> ReadResult:
             lines.append(Paragraph(block, doc).text)
         else:
             lines.extend(_table_lines(Table(block, doc)))
-    return "\n".join(lines), (), {}
+    return "\n".join(lines + _margin_lines(doc, set(lines))), (), {}
+
+
+def _margin_lines(doc, body: set[str]) -> list[str]:
+    """Header and footer text (each distinct line once, after the body): what a page
+    header says (单位、文件名) is searchable too; page numbers and lines the body already
+    has are left out."""
+    out: list[str] = []
+    for section in doc.sections:
+        for part in (section.first_page_header, section.header, section.even_page_header,
+                     section.first_page_footer, section.footer, section.even_page_footer):
+            try:
+                if part.is_linked_to_previous:
+                    continue
+                found = [p.text for p in part.paragraphs]
+                found += [line for t in part.tables for line in _table_lines(t)]
+            except (KeyError, ValueError, AttributeError):  # a dangling header reference
+                continue
+            for line in (" ".join(t.replace("\t", " ").split()) for t in found):
+                if (line and line not in body and line not in out
+                        and strip_page_numbers(line).strip()):
+                    out.append(line)
+    return out
 
 
 def _body_blocks(body):

@@ -31,11 +31,9 @@ REFUSED = {
 if soffice() is None:
     REFUSED |= dict.fromkeys(("poi_61490_标题表格页眉页脚.doc",
                               "行标编制说明_第12部分设计_WPS保存.doc"), "libreoffice-writer-nogui")
-# Known gaps: header/footer text is not read (neither from .docx); the image-only OFD is a
-# photo of a projected film title whose small English line sits inside the big
-# calligraphy (PP-OCR reads only "E" of it).
-NOT_READ = {"poi_61490_标题表格页眉页脚.doc": {"页眉左 页眉中 页眉右"},
-            "图片型_WPS文字导出.ofd": {"MY PEOPLE, MY COUNTRY"}}
+# Known gap: the image-only OFD is a photo of a projected film title whose small English
+# line sits inside the big calligraphy (PP-OCR reads only "E" of it).
+NOT_READ = {"图片型_WPS文字导出.ofd": {"MY PEOPLE, MY COUNTRY"}}
 FMT = {".ofd": "ofd", ".xlsx": "xlsx", ".pptx": "pptx", ".wps": "docx", ".doc": "doc",
        ".jpg": "image"}
 # Samples read by OCR (seconds each) or LibreOffice (about 1.3 s) run in the slow tier.
@@ -255,6 +253,23 @@ def test_sheet_rows_are_cited_by_sheet(tmp_path: Path) -> None:
     at = doc.text.index("职务：书记")
     assert reference_for(doc, ("工作表：支部委员",), doc.page_at(at), at) \
         .endswith("工作表「支部委员」")
+
+
+def test_docx_header_and_footer_follow_the_body(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("关于召开支部委员会会议的通知")
+    d.add_paragraph("各支部：定于下周召开会议。")
+    section = d.sections[0]
+    section.header.paragraphs[0].text = "中共示例市委办公室\t机密"
+    section.footer.paragraphs[0].text = "3"  # a page number: left out
+    section.footer.add_paragraph("示例市委办公室印发")
+    f = tmp_path / "通知.docx"
+    d.save(f)
+    assert load_file(f).text.split("\n") == [
+        "关于召开支部委员会会议的通知", "各支部：定于下周召开会议。", "中共示例市委办公室 机密",
+        "示例市委办公室印发"]
 
 
 def test_docx_named_wps_or_pdf_is_read_as_docx(tmp_path: Path) -> None:
