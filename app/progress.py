@@ -18,6 +18,9 @@ def progress_lines(p: progress.Progress) -> list[str]:
     if p.passages_total:
         lines.append(f"向量化 {p.passages_embedded}/{p.passages_total} 段"
                      f"（文档 {p.docs_embedded} 篇完成），剩余 {progress.eta_text(p.eta_seconds)}")
+    if 0 < p.ocr_done < p.ocr_total:  # a scan being recognised page by page
+        name = p.ocr_file.replace("\\", "/").rsplit("/", 1)[-1]
+        lines.append(f"正在识别扫描件《{name}》：第 {p.ocr_done}/{p.ocr_total} 页")
     lines.append("混合检索暂时只用已向量化的段落；其余段落先按关键词检索。")
     return lines
 

@@ -167,3 +167,26 @@ def test_broken_images_are_named(tmp_path: Path) -> None:
         with pytest.raises(LoadError, match="图片已损坏或不完整") as info:
             load_file(f)
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.slow  # OCR in the reading subprocess
+def test_each_recognised_page_is_reported_from_the_reading_process(tmp_path: Path) -> None:
+    from app.progress import progress_lines
+    from core.config import IngestLimits
+    from ingest.chunking import ChunkSettings
+    from service.progress import Progress
+    from service.worker import FileReader
+
+    images = [page_image(lines[:3], height=260) for lines in PAGES]
+    f = tmp_path / "两页扫描.tif"
+    images[0].save(f, "TIFF", save_all=True, append_images=images[1:])
+    seen: list[tuple[int, int]] = []
+    with FileReader(IngestLimits(), on_page=lambda done, total: seen.append((done, total))) \
+            as reader:
+        doc, _chunks = reader.read(f, "h", ChunkSettings())
+    assert seen == [(1, 2), (2, 2)]
+    assert doc.meta.ocr_pages == (1, 2) and len(doc.page_starts) == 2
+    assert doc.ocr_on(doc.page_at(doc.text.index("二、工作要求")))
+    lines = progress_lines(Progress(files_total=3, files_read=1, ocr_file=str(f),
+                                    ocr_done=1, ocr_total=2))
+    assert "正在识别扫描件《两页扫描.tif》：第 1/2 页" in lines
