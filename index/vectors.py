@@ -16,6 +16,7 @@ cold-start budget of `kb search`.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -69,13 +70,7 @@ def _open_client(cfg: ChromaConfig, path: Path, create: bool) -> Any:
 
     settings = Settings(anonymized_telemetry=False)
     if cfg.host:
-        try:
-            return chromadb.HttpClient(host=cfg.host, port=cfg.port, settings=settings)
-        except Exception as exc:  # connection errors come in several types
-            raise KBError(
-                f"Chroma server at {cfg.host}:{cfg.port}: expected a running server, "
-                f"could not connect ({exc.__class__.__name__})"
-            ) from None
+        return server_client(cfg)
     path = Path(os.path.abspath(path))
     if not (path / DB_FILE).is_file():
         _forget_cached_system(str(path))
@@ -89,6 +84,38 @@ def _open_client(cfg: ChromaConfig, path: Path, create: bool) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=settings)
     except Exception as exc:  # chromadb wraps SQLite and HNSW errors in several types
         raise StoreDamagedError(f"向量库无法打开（{_reason(exc)}）") from None
+
+
+@functools.lru_cache(maxsize=8)
+def server_client(cfg: ChromaConfig) -> Any:
+    """A client of the Chroma server `cfg` names (one per configuration and process).
+
+    chromadb's TokenAuthClientProvider puts `Authorization: Bearer <token>` on every
+    request. The Rust `chroma run` of chromadb 1.x does not check it (its server-side
+    auth is a no-op); a reverse proxy in front of the server does (docs/DEPLOYMENT.md).
+    """
+    import chromadb
+    from chromadb.config import Settings
+
+    auth: dict[str, Any] = {}
+    if cfg.token:
+        auth = {"chroma_client_auth_provider":
+                "chromadb.auth.token_authn.TokenAuthClientProvider",
+                "chroma_client_auth_credentials": cfg.token}
+    where = f"Chroma 服务 {cfg.host}:{cfg.port}"
+    try:
+        client = chromadb.HttpClient(host=cfg.host, port=cfg.port,
+                                     settings=Settings(anonymized_telemetry=False, **auth))
+        client.list_collections(limit=1)  # heartbeat needs no auth: this one does
+    except ValueError as exc:  # chromadb refuses a malformed token before sending it
+        raise KBError(f"{where}：KB_CHROMA_TOKEN 格式不对（{_reason(exc)}）") from None
+    except Exception as exc:  # connection and auth errors come in several types
+        text = str(exc)
+        if any(w in text for w in ("401", "403", "Unauthorized", "Forbidden")):
+            raise KBError(f"{where} 拒绝了访问：请检查 KB_CHROMA_TOKEN（{_reason(exc)}）"
+                          ) from None
+        raise KBError(f"{where}：应有正在运行的服务，但无法连接（{_reason(exc)}）") from None
+    return client
 
 
 def _reason(exc: Exception) -> str:
@@ -106,27 +133,27 @@ class VectorIndex:
     def __init__(self, cfg: ChromaConfig, path: Path, signature: dict[str, str], *,
                  create: bool = True) -> None:
         self._client = _open_client(cfg, path, create)
+        # `path` is `<index>/chroma`: on a server the collection is that knowledge base's.
+        self.name = name = cfg.collection_for(Path(path).parent)
         meta = {"hnsw:space": "cosine", **signature}
         try:
             if create:
                 collection = self._client.get_or_create_collection(
-                    cfg.collection,
+                    name,
                     metadata=meta,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             else:
-                collection = self._client.get_collection(cfg.collection,
-                                                         embedding_function=None)
+                collection = self._client.get_collection(name, embedding_function=None)
         except Exception as exc:  # NotFoundError, or SQLite damage under chromadb
-            raise StoreDamagedError(f"向量库中没有可用的集合 {cfg.collection!r}（{_reason(exc)}）"
-                                    ) from None
+            raise StoreDamagedError(f"向量库中没有可用的集合 {name!r}（{_reason(exc)}）") from None
         found = collection.metadata or {}
         for key, want in signature.items():
             have = found.get(key)
             if have != want:
                 raise IndexMismatchError(
-                    f"index collection {cfg.collection!r} was built with {key}={have!r}, "
+                    f"index collection {name!r} was built with {key}={have!r}, "
                     f"but this configuration uses {want!r}; re-ingest into a new index "
                     f"directory or set KB_EMBED_MODEL back"
                 )

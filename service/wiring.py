@@ -65,7 +65,28 @@ def writer_lock(config: Config, *, wait: bool = True,
     """The index's writer lock (index.lock.WriterLock), to hold around every write."""
     from index.lock import WriterLock
 
-    return WriterLock(config.index_dir, wait=wait, on_wait=on_wait, timeout=timeout)
+    lock = WriterLock(config.index_dir, wait=wait, on_wait=on_wait, timeout=timeout)
+    if not config.chroma.host:
+        return lock
+    from index.remote import SharedWriterLock  # one writer per knowledge base, any machine
+
+    return SharedWriterLock(lock, config, wait=wait, on_wait=on_wait, timeout=timeout)
+
+
+def index_generation(config: Config) -> str | None:
+    """What changes whenever the index does: the local generation token and, on a Chroma
+    server, the server's generation (asked at most every KB_CHROMA_CHECK_SECONDS).
+
+    Readers that keep an index loaded (the app, an API) reload when it changes.
+    """
+    from index.lock import generation
+
+    local = generation(config.index_dir)
+    if not config.chroma.host:
+        return local
+    from index.remote import server_generation
+
+    return f"{local}|{server_generation(config)}"
 
 
 def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
@@ -105,6 +126,10 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
         migrate_legacy_uploads(config)
         if rebuild:
             IndexStore.wipe(config.index_dir)
+            if config.chroma.host:  # this knowledge base's documents, never another's
+                from index.remote import wipe_remote
+
+                wipe_remote(config)
             if config.uploads.is_dir():
                 paths.append(config.uploads)
         store = IndexStore(config, create=True)

