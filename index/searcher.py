@@ -159,14 +159,30 @@ class Searcher:
         if not len(scores):
             return []
         if allowed is not None:
-            mask = np.fromiter((d in allowed for d in self._row_doc), bool, len(self._row_doc))
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(self._row_mask(allowed), scores, 0.0)
         n = min(k, int((scores > 0).sum()))
         if n == 0:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._bm25.ids[i], float(scores[i])) for i in top]
+
+    def _row_mask(self, allowed: set[str]) -> np.ndarray:
+        """BM25 rows of the `allowed` documents. The masks of the last few sets are kept:
+        a viewer's level gives the same set query after query (about 10 ms per query to
+        rebuild at 100k chunks)."""
+        key = frozenset(allowed)
+        cache = self._base.__dict__.setdefault("_masks", {})
+        mask = cache.get(key)
+        if mask is None:
+            mask = np.fromiter((d in allowed for d in self._row_doc), bool, len(self._row_doc))
+            if len(cache) >= 8:
+                try:  # several threads may trim at once
+                    cache.pop(next(iter(cache)), None)
+                except (StopIteration, RuntimeError):
+                    pass
+            cache[key] = mask
+        return mask
 
     def lexical_confidence(self, tokens: list[str], chunk_id: str) -> float:
         """Share of the query's IDF mass that the best BM25 chunk contains (0..1).
