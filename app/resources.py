@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.config import Config, load_config
 from core.errors import IndexBusyError, IndexNotFoundError, KBError
-from index.lock import generation, writer_active
+from index.lock import writer_active
 
 BUILDING_TEXT = ("知识库正在建立索引（首次运行时导入 corpus/ 示例文档）：文件读取后几秒内即可"
                  "按关键词检索，向量在后台陆续补齐，进度见左侧。本页会自动刷新。")
@@ -54,7 +54,9 @@ def get_searcher(config: Config | None = None):
     """The searcher of `config` (default: the environment's) as of the index's current
     generation; raises KBError."""
     config = config or current_config()
-    return _load_searcher(repr(config), generation(config.index_dir), config)
+    from service.wiring import index_generation  # on a Chroma server: also the server's
+
+    return _load_searcher(repr(config), index_generation(config), config)
 
 
 def cached_embedder(config: Config):

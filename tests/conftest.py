@@ -83,12 +83,25 @@ FAKE_MODEL = "hash"
 FAKE_ENV = {"KB_EMBED_MODEL": FAKE_MODEL}
 
 
+def _store_env(request) -> dict[str, str]:
+    """KB_TEST_STORE=server (.ci/run's second pass): the index's vectors and documents on
+    the Chroma server of `chroma_server`, one collection per test; else embedded."""
+    if os.environ.get("KB_TEST_STORE") != "server":
+        return {}
+    import uuid
+
+    port = request.getfixturevalue("chroma_server")
+    return {"KB_CHROMA_HOST": "127.0.0.1", "KB_CHROMA_PORT": str(port),
+            "KB_COLLECTION": f"kb_t_{uuid.uuid4().hex[:12]}", "KB_CHROMA_CHECK_SECONDS": "0"}
+
+
 @pytest.fixture()
-def config(tmp_path: Path):
-    """An index configured for the fake embedder."""
+def config(tmp_path: Path, request):
+    """An index configured for the fake embedder (on the test Chroma server when
+    KB_TEST_STORE=server)."""
     from core.config import load_config
 
-    return load_config(FAKE_ENV, index_dir=tmp_path / "index")
+    return load_config({**FAKE_ENV, **_store_env(request)}, index_dir=tmp_path / "index")
 
 
 @pytest.fixture()
