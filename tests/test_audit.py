@@ -105,3 +105,13 @@ def test_cli_commands_are_logged_and_kb_audit_reads_them(monkeypatch, tmp_path, 
     assert "没有符合条件的记录" in capsys.readouterr().out
     assert _kb(monkeypatch, "audit", "--since", "2026/1/1", "--index", index) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_a_replaced_store_is_reopened(config):
+    """A process keeps its connection; a restored or deleted file must not swallow entries."""
+    import shutil
+
+    audit.record(config, READER, "search", query="一")
+    shutil.rmtree(config.index_dir)
+    audit.record(config, READER, "search", query="二")
+    assert [e.detail["query"] for e in audit.entries(config)] == ["二"]
