@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_cache (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (doc_id, kind)
+);
 CREATE TABLE IF NOT EXISTS chunk_tokens (
     chunk_id TEXT PRIMARY KEY REFERENCES chunks(chunk_id) ON DELETE CASCADE,
     dict_fp TEXT NOT NULL,
@@ -242,6 +249,25 @@ class DocStore:
             return [], [], [], [], [], []
         ids, docs, starts, ends, sections, pages = (list(col) for col in zip(*rows, strict=True))
         return ids, docs, starts, ends, sections, pages
+
+    # What later stages read from a document's text, kept by content hash ---------
+    def cached(self, kind: str) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, data) of the `kind` cache (empty for an older store).
+
+        Rows go when their document is replaced or deleted (ON DELETE CASCADE)."""
+        try:
+            rows = self._db.execute(
+                "SELECT doc_id, content_hash, data FROM doc_cache WHERE kind=?", (kind,))
+            return {d: (h, data) for d, h, data in rows}
+        except sqlite3.OperationalError:  # no such table: written before the cache existed
+            return {}
+
+    def put_cached(self, kind: str, rows: dict[str, tuple[str, str]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO doc_cache SELECT ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM documents WHERE doc_id=?)",
+                [(d, kind, h, data, d) for d, (h, data) in rows.items()])
 
     # BM25 tokens, cached so that a rebuild re-tokenises only new chunks ---------
     def tokens(self, dict_fp: str, chunk_ids: Sequence[str] | None = None,

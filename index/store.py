@@ -310,6 +310,21 @@ class IndexStore:
         sample = self.docstore.tokens(self.dict_fp, sample_rows(ids))
         return bm25_matches(bm25, ids, self.dict_fp, sample)
 
+    def save_cached(self, kind: str, rows: dict[str, tuple[str, str]]) -> bool:
+        """Keep per-document results (docstore `cached`) for the next open; like a rebuilt
+        BM25, only when the writer lock is free (a reader never waits). True when saved."""
+        lock = try_writer_lock(self.config.index_dir)
+        if lock is None:
+            return False
+        try:
+            with self._writing_docstore() as ds:
+                ds.put_cached(kind, rows)
+            return True
+        except (OSError, sqlite3.DatabaseError):
+            return False  # a full disk or a read-only index: computed again next time
+        finally:
+            lock.release()
+
     def _writing_docstore(self):
         """The docstore to write to: this one, or a writing connection for a reader."""
         from contextlib import contextmanager

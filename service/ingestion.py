@@ -36,6 +36,7 @@ from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
 from ingest.ocr import low_confidence_pages
 from service import progress as progress_file
+from service.validity_cache import document_validity
 from service.visibility import level_mark, with_level
 from service.worker import FileReader, ReadAborted
 
@@ -292,7 +293,9 @@ def ingest(
             report.removed.append(source)
 
     if report.changed or any(report.repaired) or not store.bm25_fits():
-        store.snapshot(tokenize)  # rebuilds and saves BM25 for the new chunk set
+        snap = store.snapshot(tokenize)  # rebuilds and saves BM25 for the new chunk set
+        # What validity reads from each new text, read now rather than at the next open.
+        document_validity(store, snap.docs)
     progress_file.clear(index_dir)
     report.seconds = time.perf_counter() - t0
     return report

@@ -44,12 +44,12 @@ def open_searcher(config: Config, *, weights=None,
     """
     from index.searcher import Searcher
     from index.store import IndexStore
-    from validity.status import compute
+    from service.validity_cache import document_validity
 
     store = IndexStore(config)
     searcher = Searcher(store, make_tokenizer_for(config),
                         make_embedder or embedder_factory(config), weights=weights)
-    searcher.set_validity(compute(searcher.docs, as_of))
+    searcher.set_validity(document_validity(store, searcher.docs, as_of))
     return searcher
 
 

@@ -80,3 +80,31 @@ def test_ingest_reports_passages_and_writes_every_vector(config, embedder, small
     assert report.passages == store.vectors.count() >= report.chunks
     assert report.passages_per_s > 0
     store.close()
+
+
+def test_validity_reads_are_kept_by_content_hash(config, embedder, small_corpus):
+    from service.validity_cache import KIND, document_validity
+    from validity.status import compute
+
+    _ingest(config, embedder, small_corpus)  # the ingest keeps each text's reading
+    store = IndexStore(config)
+    docs = {d.doc_id: d for d in store.docstore.documents()}
+    kept = store.docstore.cached(KIND)
+    assert set(kept) == set(docs)
+    assert all(kept[d][0] == doc.content_hash for d, doc in docs.items())
+    assert document_validity(store, docs) == compute(docs)
+    # A changed file replaces its row (and drops its reading); the next ingest reads it.
+    measure = small_corpus / "peixun_banfa.txt"
+    measure.write_text(measure.read_text(encoding="utf-8").replace(
+        "第六条　本办法自2023年6月1日起施行。", "第六条　本办法自2031年6月1日起施行。"),
+        encoding="utf-8")
+    store.close()
+    _ingest(config, embedder, small_corpus)
+    store = IndexStore(config)
+    docs = {d.doc_id: d for d in store.docstore.documents()}
+    kept = store.docstore.cached(KIND)
+    assert all(kept[d][0] == doc.content_hash for d, doc in docs.items())
+    got = document_validity(store, docs)
+    assert got == compute(docs)
+    assert any(v.effective_from == "2031-06-01" for v in got.values())
+    store.close()

@@ -55,10 +55,25 @@ def _is_rule(doc: Document) -> bool:
     return doc.meta.doc_type == "policy"
 
 
-def compute(docs: Mapping[str, Document], as_of: date | None = None) -> dict[str, Validity]:
-    """The validity of each document on `as_of` (default: today)."""
+Cited = tuple[tuple[str | None, str | None], ...]
+
+
+def read_document(doc: Document) -> tuple[Facts, Cited]:
+    """What `compute` reads from one document's text (its facts and the documents it
+    cites): the slow part, the same on every open while the text is unchanged, so a
+    caller may cache it by content hash and pass it back as `read`."""
+    return read_facts(doc.text, doc.meta.date), cited(doc.text)
+
+
+def compute(docs: Mapping[str, Document], as_of: date | None = None, *,
+            read: Mapping[str, tuple[Facts, Cited]] | None = None) -> dict[str, Validity]:
+    """The validity of each document on `as_of` (default: today).
+
+    `read`: `read_document` of some documents, computed earlier (missing ones are read).
+    """
     day = (as_of or date.today()).isoformat()
-    facts = {d: read_facts(doc.text, doc.meta.date) for d, doc in docs.items()}
+    parts = {d: (read or {}).get(d) or read_document(doc) for d, doc in docs.items()}
+    facts = {d: p[0] for d, p in parts.items()}
     by_no = {doc.meta.doc_no: d for d, doc in docs.items() if doc.meta.doc_no}
     by_key: dict[str, list[str]] = {}
     for d, doc in docs.items():
@@ -95,7 +110,7 @@ def compute(docs: Mapping[str, Document], as_of: date | None = None) -> dict[str
 
     cites: dict[str, list[str]] = {d: [] for d in docs}
     for d, doc in docs.items():
-        found = [t for title, no in cited(doc.text) for t in find(title, no)]
+        found = [t for title, no in parts[d][1] for t in find(title, no)]
         cites[d] = [t for t in dict.fromkeys(found) if t != d]
     cited_by: dict[str, list[str]] = {d: [] for d in docs}
     for d, targets in cites.items():
