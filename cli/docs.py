@@ -75,7 +75,8 @@ def cmd_docs(args: argparse.Namespace, config) -> int:
         status = r["status"] or "—"
         print(f"{r['doc_id']}  【{status}】 《{r['title']}》"
               + (f"（{r['doc_no']}）" if r["doc_no"] else "")
-              + f"  {DOC_TYPE_LABELS.get(r['doc_type'], r['doc_type'])}")
+              + f"  {DOC_TYPE_LABELS.get(r['doc_type'], r['doc_type'])}"
+              + ("  〔内部〕" if r["visibility"] != "公开" else ""))
     print(f"共 {len(rows)} 篇")
     return 0
 
@@ -86,7 +87,7 @@ def _print_doc(r: dict) -> None:
                                            else ""))
     for key, label in (("effective_from", "施行日期"), ("valid_until", "有效期至"),
                        ("superseded_by", "替代文件"), ("date", "日期"), ("issuer", "发文机关"),
-                       ("source", "来源")):
+                       ("source", "来源"), ("visibility", "可见级别")):
         if r[key]:
             print(f"{label}：{r[key]}")
     for key, label in (("cites", "引用"), ("cited_by", "被引用")):

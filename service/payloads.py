@@ -54,6 +54,7 @@ def doc_json(doc, v: Validity | None, docs) -> dict:
         "cites": [name(d) for d in (v.cites if v else ()) if d in docs],
         "cited_by": [name(d) for d in (v.cited_by if v else ()) if d in docs],
         "source": doc.source,
+        "visibility": doc.visibility,
     }
 
 
