@@ -115,3 +115,21 @@ def test_a_replaced_store_is_reopened(config):
     shutil.rmtree(config.index_dir)
     audit.record(config, READER, "search", query="二")
     assert [e.detail["query"] for e in audit.entries(config)] == ["二"]
+
+
+@pytest.mark.slow
+def test_several_processes_write_one_log(config):
+    """The app, `kb serve` and the CLI are separate processes writing the same file."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.config import load_config; from service import audit\n"
+            "c = load_config({}, index_dir=sys.argv[1])\n"
+            "for i in range(60): audit.record(c, sys.argv[2], 'search', query=str(i))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(config.index_dir), f"p{n}"])
+             for n in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    got = audit.entries(config)
+    assert len(got) == 240
+    for n in range(4):
+        assert [e.detail["query"] for e in got if e.user == f"p{n}"] == [str(i) for i in range(60)]
