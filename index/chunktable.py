@@ -98,11 +98,12 @@ class ChunkTable(Mapping[str, Chunk]):
                 return hit
         d = self.docs[self._doc_names[self._doc[i]]]
         start, end = int(self._start[i]), int(self._end[i])
+        pages = tuple(json.loads(self._pages_names[self._pages[i]]))
         chunk = Chunk(chunk_id=self.ids[i], doc_id=d.doc_id, source=d.source, title=d.title,
                       doc_type=d.doc_type, visibility=d.visibility,
                       section=section_path(self._section_names[self._section[i]]),
-                      pages=tuple(json.loads(self._pages_names[self._pages[i]])),
-                      start=start, end=end, text=d.text[start:end])
+                      pages=pages, start=start, end=end, text=d.text[start:end],
+                      ocr=d.ocr_on(*pages))
         with self._lock:
             self._cache[i] = chunk
             if len(self._cache) > CACHE_SIZE:

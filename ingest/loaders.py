@@ -344,8 +344,8 @@ def load_file(path: Path, limits: IngestLimits | None = None) -> RawDocument:
                                    f"KB_FILE_MEMORY_MB）") from e
     except Exception as e:  # parsers raise many types on damaged input; all mean unreadable
         what = f"the file's bytes are a {fmt} file, not {suffix}: " if lied else ""
-        raise LoadError(str(path), f"{what}corrupt or unreadable {fmt} file "
-                                   f"({type(e).__name__})") from e
+        raise LoadError(str(path), f"{what}文件已损坏或不完整，无法读取（{fmt} 格式，"
+                                   f"{type(e).__name__}）") from e
     if not text.strip():
         raise LoadError(str(path), "no text found in file")
     if len(text) > limits.max_doc_chars:

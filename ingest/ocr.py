@@ -130,15 +130,21 @@ def pdf_page_images(data: bytes, pages: Iterable[int], dpi: int = PDF_DPI) -> It
     """Render PDF pages (0-based indices) to BGR arrays with PDFium (pypdfium2)."""
     pdfium = require("pypdfium2", feature="把扫描版 PDF 页面转成图片以识别文字",
                      install="pip install pypdfium2")
-    pdf = pdfium.PdfDocument(data)
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception as e:  # pypdf read it, PDFium cannot: name it rather than crash
+        raise Unreadable(f"扫描版 PDF 无法渲染成图片以识别文字（{type(e).__name__}）") from e
     try:
         for i in pages:
-            page = pdf[i]
             try:
+                page = pdf[i]
                 bitmap = page.render(scale=dpi / 72)
-                yield bitmap.to_numpy().copy()
-            finally:
+                image = bitmap.to_numpy().copy()
                 page.close()
+            except Exception as e:  # a damaged page: the file is named with its page
+                raise Unreadable(f"PDF 第{i + 1}页已损坏，无法渲染识别"
+                                 f"（{type(e).__name__}）") from e
+            yield image
     finally:
         pdf.close()
 
