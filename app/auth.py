@@ -76,7 +76,7 @@ def current_user(config: Config) -> User | None:
     """The user of this session: LOCAL_USER in single-user mode, the signed-in account,
     or None when a sign-in is needed."""
     accts = accounts(config)
-    if not accts.any():
+    if accts.single_user():  # no account, and the knowledge base is this machine's own
         return LOCAL_USER
     state = st.session_state.get(SESSION_KEY)
     if state is not None:
@@ -149,6 +149,9 @@ def sign_in_page() -> None:
     config = current_config()
     st.title("登录")
     st.caption("机关党建知识库需要登录后使用。")
+    if not accounts(config).any():  # a knowledge base shared on a Chroma server
+        st.warning("本知识库在 Chroma 服务上与其他机器共享，不能不登录使用；本机还没有账号，"
+                   "请先在本机运行 kb users add 用户名 --role admin --level 内部 添加账号。")
     if st.session_state.pop(EXPIRED_KEY, False):
         st.info(f"登录已超过 {config.session_minutes} 分钟，已自动退出，请重新登录。")
     with st.form("login-form"):
