@@ -438,6 +438,15 @@ class ServerLease:
             self.catalog.delete([LEASE_ID])
 
 
+def writer_elsewhere(config: Config) -> bool:
+    """Another process holds this knowledge base's lease (its writes may be half done)."""
+    try:
+        lease = Catalog(config.chroma, _kb_name(config), create=False).lease()
+    except KBError:
+        return False
+    return bool(lease) and lease["holder"] != _HOLDER and lease["expires"] > time.time()
+
+
 class SharedWriterLock:
     """The local writer lock (index.lock) and the server lease, taken in that order."""
 

@@ -154,9 +154,18 @@ class IndexStore:
             raise damaged(self.config.index_dir, str(exc)) from None
         # Each chunk has at least its whole-chunk vector (windows come on top). While a
         # writer replaces a document its vectors are briefly gone: not a fault then.
-        if n_vectors < n_chunks and not writer_active(self.config.index_dir):
+        if n_vectors < n_chunks and not writer_active(self.config.index_dir) \
+                and not self._writer_elsewhere():
             raise damaged(self.config.index_dir,
                           f"向量库缺少向量（段落 {n_chunks} 个，向量只有 {n_vectors} 个）")
+
+    def _writer_elsewhere(self) -> bool:
+        """On a Chroma server: another machine's writer holds the knowledge base now."""
+        if not self.config.chroma.host:
+            return False
+        from index.remote import writer_elsewhere
+
+        return writer_elsewhere(self.config)
 
     @property
     def bm25_path(self) -> Path:
