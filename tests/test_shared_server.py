@@ -232,3 +232,28 @@ def test_the_token_is_sent_as_bearer_auth_and_a_refusal_names_it(tmp_path):
         server.shutdown()
     assert "Bearer s3cret-token" in _Recorder.seen
     assert "s3cret-token" not in repr(load_config(env))  # never printed with the config
+
+
+def test_a_record_round_trip_keeps_every_field_of_documents_and_chunks(small_corpus, config,
+                                                                      embedder):
+    """Records are built from dataclasses.fields: a field added to Document, DocMeta or
+    Chunk (visibility, ocr, …) travels to the server and back without code here."""
+    from dataclasses import replace
+
+    from index.remote import parse_record, record_json
+    from index.store import IndexStore
+    from service.wiring import run_ingest
+
+    run_ingest(config, [small_corpus], progress=False, embedder=embedder)
+    store = IndexStore(config, vectors=False)
+    docs = {d.doc_id: d for d in store.docstore.documents()}
+    chunks = store.docstore.chunks(docs)
+    store.close()
+    doc = next(iter(docs.values()))
+    doc = replace(doc, visibility="内部", meta=replace(doc.meta, doc_no="示机工发〔2023〕12号"))
+    mine = [replace(c, visibility="内部", ocr=True) for c in chunks if c.doc_id == doc.doc_id]
+    tokens = {c.chunk_id: ["党务", "干部"] for c in mine}
+    got_doc, got_chunks, label, dict_fp, got_tokens = parse_record(
+        record_json(doc, mine, "培训办法.txt", tokens, "fp1"))
+    assert got_doc == doc and got_chunks == mine
+    assert (label, dict_fp, got_tokens) == ("培训办法.txt", "fp1", tokens)
