@@ -261,6 +261,8 @@ def _unless_readonly() -> Iterator[None]:
     where nobody can add accounts either) sign-in still works, uncounted."""
     try:
         yield
+    except deploy_store.ReadOnlyStore:
+        pass
     except sqlite3.OperationalError as exc:
         if "readonly" not in str(exc) and "read-only" not in str(exc):
             raise

@@ -2,9 +2,9 @@
 removed which document, signed in (or failed to), managed which account, and when.
 
 Entries live in the deployment file (service.deploy_store), which rebuilds, re-ingests
-and repairs never touch. Writing an entry never stops the action it records: on a
-read-only index (nothing can be written there) the entry is dropped, and that is the
-only case.
+and repairs never touch. On a read-only index (nothing can be written there) an entry is
+dropped; any other failure to write one (a full disk) raises KBError, so that a query is
+not answered unlogged.
 """
 
 from __future__ import annotations
@@ -51,10 +51,13 @@ def record(config: Config, user: User | str, action: str, **detail: Any) -> None
         with deploy_store.connect(config, write=True) as db:
             db.execute("INSERT INTO audit (ts, at, user, action, detail) VALUES (?, ?, ?, ?, ?)",
                        (now, at, name, action, text))
-    except (sqlite3.OperationalError, PermissionError) as exc:
-        if _writable(config):
-            raise
-        del exc  # a read-only index: searching it stays possible, unlogged
+    except (KBError, sqlite3.Error, OSError) as exc:
+        if not _writable(config):
+            return  # a read-only index: searching it stays possible, unlogged
+        # A full disk or a damaged file: the caller stops (a query is not answered
+        # unlogged), with a line that names the log, not the index.
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise KBError(f"无法写入审计日志 {config.deploy}（{reason}）") from None
 
 
 def _writable(config: Config) -> bool:

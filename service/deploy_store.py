@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from core.config import Config
+from core.errors import KBError, StoreDamagedError
 
 BUSY_MS = 10_000  # a writer of another process holds the file for milliseconds
 
@@ -98,27 +99,56 @@ def connect(config: Config, *, write: bool = False) -> Iterator[sqlite3.Connecti
     processes. Readers of a writable folder share the thread's writing connection.
     """
     path = config.deploy
-    if write or os.access(path.parent, os.W_OK):
-        db = _writer(path)
-        if not write:
-            yield db
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return
-    # A read-only folder: a reader never creates the file (callers check `exists`).
-    db = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
-                         timeout=BUSY_MS / 1000, isolation_level=None)
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-        yield db
-    finally:
-        db.close()
+        if write or os.access(path.parent, os.W_OK):
+            db = _writer(path)
+            if not write:
+                yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return
+        # A read-only folder: a reader never creates the file (callers check `exists`).
+        db = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
+                             timeout=BUSY_MS / 1000, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            yield db
+        finally:
+            db.close()
+    except sqlite3.IntegrityError:
+        raise  # a caller's own rule (a name taken): not damage
+    except sqlite3.DatabaseError as exc:
+        _forget(path)
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in reason:
+            raise StoreDamagedError(f"账号与审计文件 {path} 正被其他进程长时间占用（{reason}），"
+                                    f"请稍后再试") from None
+        if isinstance(exc, sqlite3.OperationalError) and "readonly" in reason:
+            raise ReadOnlyStore(f"账号与审计文件 {path} 只读（{reason}）") from None
+        raise StoreDamagedError(f"账号与审计文件 {path} 无法使用（{reason}）：请从备份恢复，"
+                                f"或将其改名后重新添加账号") from None
+
+
+class ReadOnlyStore(KBError):
+    """The deployment file cannot be written (a read-only index)."""
+
+
+def _forget(path: Path) -> None:
+    """Drop this thread's connection to `path` (after an error it may be unusable)."""
+    conns: dict = _local.__dict__.get("conns", {})
+    cached = conns.pop((os.getpid(), str(path)), None)
+    if cached is not None:
+        try:
+            cached[0].close()
+        except sqlite3.Error:
+            pass
 
 
 def has_table(db: sqlite3.Connection, name: str) -> bool:

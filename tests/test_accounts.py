@@ -254,3 +254,14 @@ def test_single_user_only_for_a_local_knowledge_base(config, tmp_path, embedder)
     with pytest.raises(PermissionDenied, match="上传入库"):
         run_ingest(config, [tmp_path], progress=False, embedder=embedder,
                    user=User("张三", "reader", "公开"))
+
+
+def test_a_damaged_store_is_one_chinese_line(config):
+    from core.errors import StoreDamagedError
+
+    config.index_dir.mkdir(parents=True)
+    config.deploy.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(StoreDamagedError, match="账号与审计文件 .* 无法使用"):
+        Accounts(config).any()
+    with pytest.raises(StoreDamagedError, match="改名后重新添加账号"):
+        Accounts(config).add("张三", PASSWORD, "reader", "公开")

@@ -133,3 +133,10 @@ def test_several_processes_write_one_log(config):
     assert len(got) == 240
     for n in range(4):
         assert [e.detail["query"] for e in got if e.user == f"p{n}"] == [str(i) for i in range(60)]
+
+
+def test_an_unwritable_log_is_named(config):
+    config.index_dir.mkdir(parents=True)
+    config.deploy.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(KBError, match="无法写入审计日志"):
+        audit.record(config, READER, "search", query="x")
