@@ -293,7 +293,7 @@ def served(kb, tmp_path):
                 if time.monotonic() > deadline:
                     pytest.fail(f"kb serve did not start: {log.read_text()[-2000:]}")
                 time.sleep(0.3)
-            yield url, log
+            yield url, log, proc.pid
         finally:
             proc.terminate()
             try:
@@ -307,7 +307,10 @@ def served(kb, tmp_path):
 def test_real_server_401_visibility_and_audit(kb, served):
     from service import audit
 
-    url, log = served
+    url, log, pid = served
+    from tests.test_app_auth import _listening
+
+    assert _listening(pid) == {"127.0.0.1"}  # no --host: this machine only
     assert httpx.get(f"{url}/api/search", params={"q": "机要"}).status_code == 401
     for q in QUERIES:
         gk = httpx.get(f"{url}/api/search", params={"q": q, "k": 20}, auth=auth("gk"))

@@ -293,3 +293,51 @@ def test_a_failing_page_shows_one_chinese_line(single_index, monkeypatch):
     errors = [e.value for e in at.error]
     assert errors and "页面出错了" in errors[0]
     assert "internal detail" not in _text(at) and "RuntimeError" not in _text(at)
+
+
+def _listening(pid: int) -> set[str]:
+    import psutil
+
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return {c.laddr.ip for p in procs for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN}
+
+
+def test_streamlit_run_without_flags_listens_on_localhost_only(single_index, tmp_path,
+                                                               monkeypatch):
+    """`.streamlit/config.toml` binds 127.0.0.1 however the app is started (from the
+    project folder) and hides error details."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.test_browser import _free_port
+
+    port = _free_port()
+    env = {**os.environ, "KB_INDEX": str(single_index), "KB_EMBED_MODEL": "hash"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
+    log = tmp_path / "st.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert proc.poll() is None, log.read_text()[-2000:]
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                                timeout=2):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()[-2000:]
+                    time.sleep(0.5)
+            assert _listening(proc.pid) == {"127.0.0.1"}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)  # the project's config file, as `streamlit run` reads it
+    config.get_config_options(force_reparse=True)
+    assert config.get_option("server.address") == "127.0.0.1"
+    assert config.get_option("client.showErrorDetails") in (False, "none")
