@@ -136,6 +136,15 @@ def create_app(config: Config, *, live: LiveSearcher | None = None) -> FastAPI:
     app.state.live = live
     app.state.verifier = verifier
     _install_error_handlers(app)
+    limit = (config.max_upload_mb + 1) * 1024 * 1024  # the file plus the form around it
+
+    @app.middleware("http")
+    async def bounded(request: Request, call_next):
+        # Refused before the body is read: the multipart parser would spool it to disk.
+        size = request.headers.get("content-length", "")
+        if size.isdigit() and int(size) > limit:
+            return _error(413, f"请求过大：上传文件不能超过 {config.max_upload_mb} MB")
+        return await call_next(request)
 
     @app.get("/api/search", summary="检索（同 kb search --json）")
     def search(user: Viewer,

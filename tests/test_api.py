@@ -378,3 +378,9 @@ def test_an_upload_marked_internal_is_hidden_from_public_readers(client):
     assert "密码柜" not in client.get("/api/search", params=q, auth=auth("gk")).text
     assert any(h["title"] == title
                for h in client.get("/api/search", params=q, auth=auth("nb")).json())
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(kb, client):
+    big = b"x" * ((kb.max_upload_mb + 2) * 1024 * 1024)
+    r = client.post("/api/ingest", auth=auth("ed"), files={"file": ("big.txt", big, "text/plain")})
+    assert r.status_code == 413 and "MB" in r.json()["error"]
