@@ -26,7 +26,7 @@ from pathlib import Path
 
 from core.config import IngestLimits
 from core.errors import LoadError
-from core.models import PUBLIC, Chunk, Document
+from core.models import Chunk, Document
 from index.embedders import Embedder
 from index.lock import bump_generation
 from index.passages import passages
@@ -37,7 +37,7 @@ from ingest.files import content_hash, discover, doc_id_for, printable
 from ingest.ocr import low_confidence_pages
 from service import progress as progress_file
 from service.validity_cache import document_validity
-from service.visibility import level_mark, with_level
+from service.visibility import level_mark, resolver, with_level
 from service.worker import FileReader, ReadAborted
 
 # Passages gathered across documents before one embedding call: the embedder's best
@@ -117,6 +117,8 @@ def ingest(
     t0 = time.perf_counter()
     limits = limits or IngestLimits()
     report = IngestReport()
+    if level_of is None:  # the folder rules and the default of this index's configuration
+        level_of = resolver(store.config)
     store.check_chunking(asdict(settings), embedder)
     report.repaired = store.reconcile()
     files, refused, roots = discover(paths, follow_links=follow_links)
@@ -232,7 +234,7 @@ def ingest(
             seen.add(did)
             label = label_for(path, roots, uploads)
             try:
-                outer = level_of(path) if level_of is not None else PUBLIC
+                outer = level_of(path)
                 chash = content_hash(path) + level_mark(outer)
                 if stored.get(did) == chash:
                     report.unchanged += 1
