@@ -111,6 +111,8 @@ class Config:
     # Failed sign-ins per name before it is locked, and for how long (service.accounts).
     login_max_failures: int = 5
     login_lock_seconds: int = 300
+    # A sign-in to the app lasts this long, then the form is shown again (app/auth.py).
+    session_minutes: int = 480
 
     @property
     def deploy(self) -> Path:
@@ -200,6 +202,7 @@ def load_config(
     KB_BASKETS       folder of saved quote baskets (default: `<index dir>-baskets`)
     KB_DEFAULT_VISIBILITY  公开 (default) or 内部: documents nothing else gives a level
     KB_LOGIN_MAX_FAILURES, KB_LOGIN_LOCK_SECONDS  sign-in lockout (default 5 failures, 300 s)
+    KB_SESSION_MINUTES  how long an app sign-in lasts (default 480)
     KB_MAX_FILE_MB, KB_MAX_UNZIPPED_MB, KB_MAX_ZIP_RATIO, KB_MAX_PAGES, KB_MAX_HTML_DEPTH,
     KB_MAX_DOC_CHARS, KB_FILE_SECONDS, KB_FILE_MEMORY_MB   per-file bounds (IngestLimits)
     """
@@ -232,7 +235,8 @@ def load_config(
                           f"实际为 {visibility!r}")
     lockout = {}
     for var, name, minimum in (("KB_LOGIN_MAX_FAILURES", "login_max_failures", 1),
-                               ("KB_LOGIN_LOCK_SECONDS", "login_lock_seconds", 1)):
+                               ("KB_LOGIN_LOCK_SECONDS", "login_lock_seconds", 1),
+                               ("KB_SESSION_MINUTES", "session_minutes", 1)):
         raw = env.get(var)
         if raw:
             try:
