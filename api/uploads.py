@@ -43,7 +43,7 @@ def ingest_upload(config: Config, live: LiveSearcher, user: User, file: UploadFi
     except OSError as exc:
         raise ApiError(507, f"无法保存上传文件 {name}（{exc.strerror or exc}）") from None
     report = run_ingest(config, [path], progress=False, embedder=live.embedder(),
-                        visibility=visibility)
+                        visibility=visibility, user=user)
     skipped = dict(report.skipped)
     if str(path) in skipped:
         delete_upload(config, str(path))

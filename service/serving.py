@@ -1,9 +1,11 @@
 """One searcher per serving process, loaded once and reopened when the index changes.
 
 Used by the HTTP API (`kb serve`): every request asks `LiveSearcher.get()`, which compares
-the index's generation token (bumped by each write under the writer lock: `kb ingest`,
-an upload, a removal, a repair) with the one it loaded and reopens the index when it
-changed, as the Streamlit app does (app/resources.py). The embedding model is loaded once
+the index's generation (`service.wiring.index_generation`: the local token bumped by
+each write under the writer lock — `kb ingest`, an upload, a removal, a repair — and, on a
+Chroma server, the server's generation, asked at most every KB_CHROMA_CHECK_SECONDS)
+with the one it loaded and reopens the index when it changed, as the Streamlit app does
+(app/resources.py). The embedding model is loaded once
 and kept across reloads. While one thread reopens, the others keep answering from the
 previous searcher, so an ingest never makes queries wait or fail.
 """
@@ -13,8 +15,7 @@ from __future__ import annotations
 import threading
 
 from core.config import Config
-from index.lock import generation
-from service.wiring import embedder_factory, open_searcher
+from service.wiring import embedder_factory, index_generation, open_searcher
 
 
 class LiveSearcher:
@@ -39,7 +40,7 @@ class LiveSearcher:
 
     def get(self):
         """The current searcher; raises IndexNotFoundError / StoreDamagedError (KBError)."""
-        token = generation(self.config.index_dir)
+        token = index_generation(self.config)
         current = self._searcher
         if current is not None and token == self._token:
             return current
@@ -49,9 +50,9 @@ class LiveSearcher:
         if current is None:
             self._reload.acquire()
         try:
-            if self._searcher is not None and generation(self.config.index_dir) == self._token:
+            if self._searcher is not None and index_generation(self.config) == self._token:
                 return self._searcher
-            token = generation(self.config.index_dir)
+            token = index_generation(self.config)
             searcher = open_searcher(self.config, make_embedder=self.embedder,
                                      as_of=self.as_of)
             self._searcher, self._token = searcher, token

@@ -74,7 +74,7 @@ if st.button("开始入库", type="primary", disabled=not files, icon=":material
             report = run_ingest(config, saved, progress=False, on_file=on_file,
                                 embedder=cached_embedder(config),
                                 on_wait=lambda msg: waiting.info(msg), wait=True,
-                                visibility=level)
+                                visibility=level, user=viewer())
         except KBError as exc:
             st.error(f"入库失败：{exc}")
             st.stop()
