@@ -211,6 +211,29 @@ def test_oidc_sign_in_is_offered_when_configured(multi_index, monkeypatch):
     assert "使用统一身份认证登录" in [b.label for b in at.button]
 
 
+OIDC_SECRETS = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                "client_id": "kb", "client_secret": "s",
+                "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+@pytest.mark.parametrize(("identity", "sees_secret", "label"),
+                         [({"preferred_username": "nb"}, True,
+                           "已登录：nb（读者 · 可见级别 内部）"),
+                          ({"email": "visitor@example.gov.cn"}, False,
+                           "已登录：visitor@example.gov.cn（读者 · 可见级别 公开）")])
+def test_an_oidc_identity_maps_to_the_account_of_that_name(multi_index, monkeypatch, identity,
+                                                          sees_secret, label):
+    at = _app(multi_index, monkeypatch)
+    at.secrets["auth"] = OIDC_SECRETS
+    at.user = {"is_logged_in": True, **identity}
+    at.run()
+    assert not at.exception, at.exception
+    assert _titles(at) == ["问答"]
+    assert label in [c.value for c in at.sidebar.caption]
+    _ask(at, "机要文件存放在哪里？")
+    assert ("三号保密柜" in _text(at)) is sees_secret
+
+
 def test_titles_with_markup_are_shown_as_text(single_index, monkeypatch):
     at = _app(single_index, monkeypatch).run()
     at.switch_page("views/search.py").run()
