@@ -25,7 +25,8 @@ def add_users_commands(sub, index_help: str) -> None:
     p = sub.add_parser("users", help="账号管理：添加、列出、删除账号，修改密码",
                        description="账号管理。还没有账号时网页和接口以单用户模式运行，无需登录；"
                                    "添加第一个账号后，网页和 HTTP 接口都必须登录。")
-    us = p.add_subparsers(dest="users_cmd", required=True, title="子命令")
+    us = p.add_subparsers(dest="users_cmd", required=True, title="子命令",
+                          metavar="{add,list,remove,passwd,set}")
     a = us.add_parser("add", help="添加账号（密码从标准输入读取）",
                       description="添加账号；密码从标准输入读取（终端中输入两次，不回显；"
                                   "管道中读取一行），至少 8 个字符")
