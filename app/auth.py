@@ -87,11 +87,11 @@ def current_user(config: Config) -> User | None:
             if kind == "oidc" and _logged_in_oidc():
                 st.logout()  # else the identity cookie signs the user straight back in
             return None
-        fresh = accts.get(user.name)
+        fresh = accts.get(user.name)  # a changed role or level counts at once
         if fresh is None and kind == "local":  # the account was removed meanwhile
             _clear_session()
             return None
-        return fresh or user
+        return fresh or User(user.name, "reader", "公开")  # OIDC without an account
     if oidc_configured() and _logged_in_oidc():
         user = _oidc_user(config)
         if user is not None:
