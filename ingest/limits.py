@@ -48,13 +48,13 @@ def check_pdf(data: bytes, limits: IngestLimits) -> None:
 
     pypdf = require("pypdf", feature="读取 PDF 文件", install="pip install pypdf")
     if b"%PDF-" not in data[:1024]:
-        return  # _read_pdf names the problem
+        return  # read_pdf names the problem
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return  # pages of an encrypted file are counted after decrypting, in read
         n = len(reader.pages)
-    except Exception:  # damaged files are reported by _read_pdf
+    except Exception:  # damaged files are reported by read_pdf
         return
     if n > limits.max_pages:
         raise Unreadable(f"PDF 共 {n} 页，超过上限 {limits.max_pages} 页（KB_MAX_PAGES）")

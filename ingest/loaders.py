@@ -53,14 +53,8 @@ from core.errors import LoadError, MissingDependencyError, require
 from core.models import RawDocument
 from ingest.kinds import OLE_MAGIC, ole_streams, unreadable_kind, zip_names
 from ingest.limits import check_html, check_pdf, check_zip, read_bounded
-from ingest.ocr import (
-    OCR_KEYS,
-    ocr_overrides,
-    pdf_page_images,
-    read_image,
-    recognize_pages,
-    usable_text,
-)
+from ingest.ocr import OCR_KEYS, read_image
+from ingest.pdf import read_pdf
 from ingest.pdf_lines import strip_page_numbers
 from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
 
@@ -234,49 +228,6 @@ def _table_lines(table) -> list[str]:
     return lines
 
 
-def _read_pdf(data: bytes) -> ReadResult:
-    import io
-
-    pypdf = require("pypdf", feature="读取 PDF 文件", install="pip install pypdf")
-    if b"%PDF-" not in data[:1024]:
-        raise Unreadable("not a PDF file (no %PDF header)")
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        try:
-            opened = reader.decrypt("")
-        except Exception as e:  # e.g. AES without a crypto library
-            raise Unreadable(f"encrypted PDF, cannot be opened ({type(e).__name__})") from e
-        if not opened:
-            raise Unreadable("encrypted PDF (password required)")
-    pages = [strip_page_numbers(_page_text(page)) for page in reader.pages]
-    if not pages:
-        raise Unreadable("PDF has no pages")
-    # Pages without a usable text layer (scans, garbage glyphs) are recognised by OCR.
-    scanned = [i for i, p in enumerate(pages) if not usable_text(p)]
-    results = {}
-    if scanned:
-        images = pdf_page_images(data, scanned)
-        for i, page in zip(scanned, recognize_pages(images, len(scanned)), strict=True):
-            results[i + 1] = page
-            pages[i] = strip_page_numbers(page.text)
-    if not any(p.strip() for p in pages):
-        raise Unreadable("扫描版 PDF：既没有文字层，OCR 也未识别出文字")
-    starts, pos = [], 0
-    for p in pages:
-        starts.append(pos)
-        pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), ocr_overrides(results)
-
-
-def _page_text(page) -> str:
-    """A page's text layer; a page whose content stream pypdf cannot parse has none (it
-    is rendered and recognised instead, if PDFium can draw it)."""
-    try:
-        return page.extract_text() or ""
-    except Exception:  # damaged content stream of one page
-        return ""
-
-
 def _read_html(data: bytes) -> ReadResult:
     from ingest.html_text import html_to_text
 
@@ -290,7 +241,7 @@ register_loader(Loader("md", (".md",), _read_text))
 register_loader(Loader("docx", (".docx",), _read_docx, magic=(b"PK\x03\x04",),
                        parts=("[content_types].xml", "word/document.xml")))
 # %PDF- may follow a few junk bytes; the reader looks in the first KiB itself.
-register_loader(Loader("pdf", (".pdf",), _read_pdf, magic=(b"%PDF-",), fixed_layout=True,
+register_loader(Loader("pdf", (".pdf",), read_pdf, magic=(b"%PDF-",), fixed_layout=True,
                        check=check_pdf))
 register_loader(Loader("html", (".html", ".htm"), _read_html, check=check_html))
 # Scans and photos: recognised by OCR (ingest.ocr), printed lines rejoined like PDF.

@@ -149,13 +149,23 @@ def test_png_and_garbage_text_layer_pdf_are_recognised(tmp_path: Path) -> None:
     pdf.set_font("helvetica", size=4)
     pdf.set_xy(10, 10)
     pdf.cell(text="ÎÒÃÇÒª¼ÓÇ¿»ú¹Øµ³½¨ÎÒÃÇÒª")
+    # Page 3: a scan under a scanner app's few words of real text.
+    pdf.add_page()
+    pic = io.BytesIO()
+    page_image(PAGES[0][:4], height=400).save(pic, "PNG")
+    pdf.image(pic, x=0, y=0, w=900 * 0.72, h=400 * 0.72)
+    pdf.set_font("wqy", size=6)
+    pdf.set_xy(10, 700)
+    pdf.cell(text="扫描全能王 创建")
     f = tmp_path / "混合.pdf"
     f.write_bytes(bytes(pdf.output()))
     raw = load_file(f)
-    page1, page2 = raw.text[:raw.page_starts[1]], raw.text[raw.page_starts[1]:]
+    page1, page2, page3 = (raw.text[a:b] for a, b in zip(
+        raw.page_starts, [*raw.page_starts[1:], len(raw.text)], strict=True))
     assert "支部书记述职评议考核" in page1
     assert "每季度开展一次集中研讨" in page2.replace("\n", "") and "ÎÒ" not in page2
-    assert raw.overrides["ocr_pages"] == "2"
+    assert "按月召开支部委员会会议" in page3.replace("\n", "")
+    assert raw.overrides["ocr_pages"] == "2 3"
 
 
 def test_broken_images_are_named(tmp_path: Path) -> None:
