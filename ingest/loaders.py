@@ -1,4 +1,5 @@
-"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm, .ofd, .xlsx, .pptx.
+"""Read a file into a RawDocument: .txt/.md, .docx, .pdf, .html/.htm, .ofd, .xlsx, .pptx,
+.doc/.wps, .xls/.et and images (.jpg/.png/.tif, by OCR).
 
 A `Loader` declares its format name, the suffixes it takes, the magic bytes its files
 start with (none for text formats) and whether its layout is fixed (printed lines, as in
@@ -6,7 +7,7 @@ PDF: normalisation rejoins wrapped lines). `register_loader` adds one; the CLI's
 upload page's lists of accepted types are derived from the registry (`supported_suffixes`).
 
 Anything that cannot be read as text raises `LoadError(path, reason)` with a one-line
-reason (empty, binary, corrupt, encrypted, scanned PDF, unsupported type); no other
+reason (empty, binary, corrupt, encrypted, nothing recognised, unsupported type); no other
 exception escapes `load_file` for bad input.
 
 Formats:
@@ -19,17 +20,17 @@ Formats:
   own; a horizontally merged cell appears once. Header and footer text follows the
   body (each distinct line once, page numbers left out). Text boxes and Word's
   automatic numbering (list labels) are not read.
-- .pdf: pypdf text per page joined by "\n"; `page_starts` gives each page's
-  offset. A bare page-number line at the top or bottom of a page ("- 3 -",
-  "第3页 共9页", "3/9") is dropped. Encrypted files are read only when the empty
-  password opens them.
+- .pdf: `ingest.pdf`: pypdf text per page joined by "\n"; `page_starts` gives each
+  page's offset; scanned pages recognised by OCR. A bare page-number line at the top or
+  bottom of a page ("- 3 -", "第3页 共9页", "3/9") is dropped.
 - .html/.htm: main text only (see `ingest.html_text`).
-- .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`; .doc/.wps (OLE Word): converted
-  to .docx by LibreOffice when installed (`ingest.legacy`), then read as .docx.
+- .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`; .xls/.et: `ingest.xls`;
+  .doc/.wps (OLE Word): converted to .docx by LibreOffice when installed
+  (`ingest.legacy`), then read as .docx; images: `ingest.ocr`.
 
-The bytes choose the reader (`sniff`: magic, and a zip container's parts), so a .wps that
-is OOXML is read as .docx; an OLE file (.doc, MS Works) or an image gets a reason naming
-its real kind (`ingest.kinds`).
+The bytes choose the reader (`sniff`: magic, and a container's parts: zip members, OLE
+streams), so a .wps that is OOXML is read as .docx; a file of a kind no loader reads
+(MS Works, .ppt, BMP) gets a reason naming its real kind (`ingest.kinds`).
 
 Sidecar `<file name>.meta.json` (e.g. `a.pdf.meta.json`) holds metadata overrides
 for any format and wins over front matter; sidecars are not documents themselves.
