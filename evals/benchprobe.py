@@ -49,13 +49,35 @@ def main() -> int:
     queries = json.loads(queries_file.read_text())
     steps: dict[str, float] = {"python": rss_mb()}
     from core.config import load_config
-    from service.wiring import open_searcher
+    from index.searcher import Searcher
+    from index.store import IndexStore
+    from service.validity_cache import document_validity
+    from service.wiring import embedder_factory, make_tokenizer_for
 
     steps["imports"] = rss_mb()
     t0 = time.perf_counter()
-    searcher = open_searcher(load_config(index_dir=index))
+    # service.wiring.open_searcher, step by step
+    config = load_config(index_dir=index)
+    tokenize = make_tokenizer_for(config)
+    steps["tokenizer"] = rss_mb()
+    store = IndexStore(config)  # Chroma opens and loads its HNSW index (the count check)
+    steps["vectors_hnsw"] = rss_mb()
+    searcher = Searcher(store, tokenize, embedder_factory(config))
+    steps["docs_chunks_bm25"] = rss_mb()
+    searcher.set_validity(document_validity(store, searcher.docs))
+    steps["validity"] = rss_mb()
     open_s = time.perf_counter() - t0
-    steps["opened"] = rss_mb()
+    docs_text = sum(sys.getsizeof(d.text) for d in searcher.docs.values())
+    table = searcher.chunks
+    arrays = sum(a.nbytes for a in (table._doc, table._start, table._end,  # noqa: SLF001
+                                    table._section, table._pages))  # noqa: SLF001
+    bm25 = searcher._bm25._r.scores  # noqa: SLF001
+    parts = {"docs_text_mb": round(docs_text / 2**20, 1),
+             "chunk_arrays_mb": round(arrays / 2**20, 1),
+             "bm25_matrix_mb_on_disk": round(sum(
+                 bm25[k].nbytes for k in ("data", "indices", "indptr") if k in bm25) / 2**20, 1),
+             "bm25_mapped": type(bm25.get("data")).__name__ == "memmap",
+             "vectors": store.vectors.count()}
     searcher.search(queries[0], k=10, mode="bm25")
     steps["bm25_query"] = rss_mb()
     searcher.embedder.embed_queries(["预热"])
@@ -71,6 +93,7 @@ def main() -> int:
     names = list(steps)
     shares = {b: round(steps[b] - steps[a], 1) for a, b in zip(names, names[1:], strict=False)}
     print(json.dumps({"open_s": round(open_s, 3), "rss_mb": steps, "share_mb": shares,
+                      "parts": parts,
                       "peak_rss_mb": peak_mb(),
                       "p50_ms": round(statistics.median(times), 1),
                       "p95_ms": round(_pct(times, 95), 1)}))
