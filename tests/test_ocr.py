@@ -100,11 +100,18 @@ def test_image_only_pdf_is_found_by_page_and_marked_ocr(tmp_path: Path) -> None:
     # A broken image and a truncated PDF are named with a reason; the job goes on.
     (folder / "坏图片.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(60))
     (folder / "截断.pdf").write_bytes(image_pdf(PAGES[:1])[:400])
+    # A badly blurred photo of a page: read, but named for checking (confidence ~0.56).
+    from PIL import ImageFilter
+
+    blurred = page_image(PAGES[0][:6], height=400).filter(ImageFilter.GaussianBlur(4.5))
+    blurred.save(folder / "模糊.png")
     index = tmp_path / "idx"
     p = kb("ingest", str(folder), "--no-progress", index=index)
     assert p.returncode == 0, p.stderr
-    assert "新增 1" in p.stdout, p.stdout
+    assert "新增 2" in p.stdout, p.stdout
     err = p.stderr
+    low = [ln for ln in err.splitlines() if ln.startswith("识别置信度低")]
+    assert len(low) == 1 and "模糊.png 第1页" in low[0] and "请核对原件" in low[0], err
     assert "坏图片.jpg" in err and "图片已损坏" in err, err
     assert "截断.pdf" in err and "文件已损坏或不完整" in err, err
     for page, phrase in ((1, "按月召开支部委员会会议"), (2, "每季度开展一次集中研讨")):
