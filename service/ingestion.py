@@ -98,6 +98,7 @@ def ingest(
     *,
     progress: bool = True,
     on_file: Callable[[str, int, int], None] | None = None,
+    on_page: Callable[[str, int, int], None] | None = None,
     limits: IngestLimits | None = None,
     follow_links: bool = False,
     uploads: Path | None = None,
@@ -222,13 +223,15 @@ def ingest(
     in_process = not (limits.file_seconds or limits.file_memory_mb)
     reading = [""]  # the file being read, for OCR page progress
 
-    def on_page(done: int, total: int) -> None:
+    def page_read(done: int, total: int) -> None:
         prog.update(ocr_file=reading[0], ocr_done=done, ocr_total=total)
         tell()
         if bar is not None:
             bar.set_postfix(识别=f"{Path(reading[0]).name} 第{done}/{total}页")
+        if on_page is not None:  # (file, pages recognised, pages to recognise)
+            on_page(reading[0], done, total)
 
-    with pool, FileReader(limits, in_process=in_process, on_page=on_page) as reader:
+    with pool, FileReader(limits, in_process=in_process, on_page=page_read) as reader:
         for i, path in enumerate(files):
             did = doc_id_for(path)
             seen.add(did)

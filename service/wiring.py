@@ -91,7 +91,8 @@ def index_generation(config: Config) -> str | None:
 
 def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
                progress: bool = True, embedder: Embedder | None = None, on_file=None,
-               settings=None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+               on_page=None, settings=None, wait: bool = True,
+               on_wait: Callable[[str], None] | None = None,
                follow_links: bool = False, early_lexical: bool = False,
                visibility: str | None = None, user=None):
     """Ingest `paths` into the index at config.index_dir, creating it if needed.
@@ -105,6 +106,8 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
     `visibility` (公开/内部): the level of the documents under `paths`, recorded for
     later runs, rebuilds and repairs (service.visibility); front matter still wins.
     `user` (a core.models.User; None = the operator): needs the upload right.
+    `on_file(path, i, n)` after each file; `on_page(path, done, total)` after each page
+    OCR recognised in a scan.
     """
     import os
 
@@ -144,7 +147,8 @@ def run_ingest(config: Config, paths: Sequence[Path], *, rebuild: bool = False,
             emb = embedder or embedder_factory(config)()
             tokenize = make_tokenizer_for(config)
             report = ingest(paths, store, emb, tokenize, settings or ChunkSettings(),
-                            progress=progress, on_file=on_file, limits=config.limits,
+                            progress=progress, on_file=on_file, on_page=on_page,
+                            limits=config.limits,
                             follow_links=follow_links, uploads=config.uploads,
                             early_lexical=early_lexical, level_of=resolver(config))
             if legacy:

@@ -187,7 +187,8 @@ def test_broken_images_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # OCR in the reading subprocess
-def test_each_recognised_page_is_reported_from_the_reading_process(tmp_path: Path) -> None:
+def test_each_recognised_page_is_reported_from_the_reading_process(tmp_path: Path, config,
+                                                                    embedder) -> None:
     from app.progress import progress_lines
     from core.config import IngestLimits
     from ingest.chunking import ChunkSettings
@@ -207,3 +208,10 @@ def test_each_recognised_page_is_reported_from_the_reading_process(tmp_path: Pat
     lines = progress_lines(Progress(files_total=3, files_read=1, ocr_file=str(f),
                                     ocr_done=1, ocr_total=2))
     assert "正在识别扫描件《两页扫描.tif》：第 1/2 页" in lines
+    # The same reports reach an ingest's caller (the upload page's bar).
+    from service.wiring import run_ingest
+
+    pages: list[tuple[str, int, int]] = []
+    report = run_ingest(config, [f], progress=False, embedder=embedder,
+                        on_page=lambda path, done, total: pages.append((path, done, total)))
+    assert report.added == [str(f)] and pages == [(str(f), 1, 2), (str(f), 2, 2)]

@@ -70,8 +70,14 @@ if st.button("开始入库", type="primary", disabled=not files, icon=":material
             """Advance the progress bar after each file."""
             bar.progress(i / max(n, 1), text=f"正在入库 {i}/{n}：{shown_name(Path(path).name)}")
 
+        def on_page(path: str, done: int, total: int) -> None:
+            """A scan being recognised: its pages, within the file's share of the bar."""
+            i = saved.index(Path(path)) if Path(path) in saved else 0
+            bar.progress((i + done / max(total, 1)) / max(len(saved), 1),
+                         text=f"正在识别扫描件 {shown_name(Path(path).name)}：第 {done}/{total} 页")
+
         try:
-            report = run_ingest(config, saved, progress=False, on_file=on_file,
+            report = run_ingest(config, saved, progress=False, on_file=on_file, on_page=on_page,
                                 embedder=cached_embedder(config),
                                 on_wait=lambda msg: waiting.info(msg), wait=True,
                                 visibility=level, user=viewer())
