@@ -118,6 +118,15 @@ def locator(text: str, start: int) -> str:
     return "".join(found[k] for k in sorted(found))
 
 
+# ingest.sheets ends each data row with its row number in the sheet: |姓名：张三|第3行|
+_SHEET_ROW_RE = re.compile(r"\|(第\d+行)\|$")
+
+
+def _line_at(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    return text[text.rfind("\n", 0, start) + 1:end if end >= 0 else len(text)]
+
+
 def issue_label(doc: Document) -> str:
     """《新风》专刊2025年第1期（总第49期）: issue numbers restart every year."""
     m = doc.meta
@@ -153,6 +162,7 @@ def _reference(doc: Document, section: SectionPath, page: int | None,
         return issue_label(doc) + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
     sheet = next((p for p in section if p.startswith("工作表：")), None)
-    if sheet:  # a spreadsheet row: its sheet, not the page the sheet happens to be
-        return ref + f"工作表「{sheet.removeprefix('工作表：')}」"
+    if sheet:  # a spreadsheet row: its sheet and row, not the page the sheet happens to be
+        row = _SHEET_ROW_RE.search(_line_at(doc.text, start)) if start is not None else None
+        return ref + f"工作表「{sheet.removeprefix('工作表：')}」" + (row.group(1) if row else "")
     return ref + (f"第{page}页" if page and not doc.ocr_on(page) else "")  # OCR: in the note

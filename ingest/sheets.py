@@ -107,8 +107,9 @@ def _cell_value(cell: ET.Element, shared: list[str]) -> str:
     return v
 
 
-def _sheet_rows(sheet: ET.Element, shared: list[str]) -> list[list[str]]:
-    """The cell values of each row (merged ranges once, in their top-left cell)."""
+def _sheet_rows(sheet: ET.Element, shared: list[str]) -> list[tuple[int, list[str]]]:
+    """(row number, cell values from column A) of each row (merged ranges once, in their
+    top-left cell)."""
     covered = _covered(sheet)
     rows = []
     for row_no, row in enumerate((r for r in sheet.iter() if _local(r.tag) == "row"), 1):
@@ -121,7 +122,7 @@ def _sheet_rows(sheet: ET.Element, shared: list[str]) -> list[list[str]]:
                 continue
             cells[col] = cell_text(_cell_value(cell, shared))
         if cells:
-            rows.append([cells.get(c, "") for c in range(min(cells), max(cells) + 1)])
+            rows.append((r, [cells.get(c, "") for c in range(1, max(cells) + 1)]))
     return rows
 
 
@@ -142,15 +143,18 @@ def cell_text(value: str) -> str:
 _NUMBER = re.compile(r"^[-+]?[\d,.%]+$")
 
 
-def sheet_page(name: str, rows: list[list[str]]) -> str:
+def sheet_page(name: str, numbered: list[tuple[int, list[str]]]) -> str:
     """One sheet as text: a heading `工作表：名称`, title lines above the table, the header
-    row `|序号|姓名|…|`, then each data row with its header, `|序号：1|姓名：张三|…|`, so a
-    row found or quoted on its own still says what each value is."""
-    rows = [r[:max((i for i, v in enumerate(r) if v), default=-1) + 1] for r in rows]
-    rows = [r for r in rows if r]
+    row `|序号|姓名|…|`, then each data row with its header and its row number in the
+    sheet, `|序号：1|姓名：张三|…|第3行|`, so a row found or quoted on its own still says
+    what each value is and where it stands (`answer.references` cites 工作表「名称」第3行).
+    Columns empty in every row are left out."""
+    used = sorted({i for _, r in numbered for i, v in enumerate(r) if v})
+    rows = [(n, [r[i] if i < len(r) else "" for i in used]) for n, r in numbered]
+    rows = [(n, r[:max((i for i, v in enumerate(r) if v), default=-1) + 1]) for n, r in rows]
     lines = [f"工作表：{name or '工作表'}"]
     header: list[str] | None = None
-    for row in rows:
+    for n, row in ((n, r) for n, r in rows if r):
         filled = [v for v in row if v]
         if header is None:
             # The header is the first row of two or more words, none a bare number; a
@@ -167,7 +171,7 @@ def sheet_page(name: str, rows: list[list[str]]) -> str:
         for i, v in enumerate(row):
             h = header[i] if i < len(header) else ""
             cells.append(f"{h}：{v}" if v and h else v)
-        lines.append("|" + "|".join(cells) + "|")
+        lines.append("|" + "|".join(cells) + f"|第{n}行|")
     return "\n".join(lines)
 
 
@@ -187,7 +191,7 @@ def read_xlsx(data: bytes) -> ReadResult:
         if root is None:
             continue
         rows = _sheet_rows(root, shared)
-        if any(any(r) for r in rows):
+        if any(any(r) for _, r in rows):
             pages.append(sheet_page(sheet.get("name") or "", rows))
     if not pages:
         raise Unreadable("no text found in file (all sheets are empty)")

@@ -52,9 +52,9 @@ def read_xls(data: bytes) -> ReadResult:
             sheet = book.sheet_by_index(i)
             covered = {(r, c) for r1, r2, c1, c2 in getattr(sheet, "merged_cells", ())
                        for r in range(r1, r2) for c in range(c1, c2) if (r, c) != (r1, c1)}
-            rows = [[cell_text(_value(book, sheet.cell(r, c))) if (r, c) not in covered
-                     else "" for c in range(sheet.ncols)] for r in range(sheet.nrows)]
-            if any(any(row) for row in rows):
+            rows = [(r + 1, [cell_text(_value(book, sheet.cell(r, c))) if (r, c) not in covered
+                             else "" for c in range(sheet.ncols)]) for r in range(sheet.nrows)]
+            if any(any(row) for _, row in rows):
                 pages.append(sheet_page(sheet.name, rows))
             book.unload_sheet(i)
     finally:

@@ -196,7 +196,7 @@ def test_xlsx_rows_with_sheet_name_even_under_a_wrong_suffix(tmp_path: Path) -> 
         raw = load_file(f)
         assert raw.fmt == "xlsx", name
         assert raw.text.split("\n") == ["工作表：党员名册", "合并的标题", "|姓名|数量|",
-                                        "|姓名：张三|数量：42|"]
+                                        "|姓名：张三|数量：42|第3行|"]
         assert raw.page_starts == (0,)
 
 
@@ -233,9 +233,9 @@ def test_xls_and_et_rows_carry_their_header_and_sheet(tmp_path: Path, name: str)
     assert raw.fmt == "xls"
     assert raw.text.split("\n") == [
         "工作表：党员名册", "市直机关第一党支部党员名册", "|姓名|入党时间|党费（元）|",
-        "|姓名：张三|入党时间：2015-07-01|党费（元）：42|",
-        "|姓名：李四|入党时间：2019-06-30|党费（元）：37.5|",
-        "工作表：支部委员", "|职务|姓名|", "|职务：书记|姓名：王五|"]
+        "|姓名：张三|入党时间：2015-07-01|党费（元）：42|第3行|",
+        "|姓名：李四|入党时间：2019-06-30|党费（元）：37.5|第4行|",
+        "工作表：支部委员", "|职务|姓名|", "|职务：书记|姓名：王五|第2行|"]
     assert raw.page_starts == (0, raw.text.index("工作表：支部委员"))
 
 
@@ -252,7 +252,7 @@ def test_sheet_rows_are_cited_by_sheet(tmp_path: Path) -> None:
     assert [s.label for s in sections] == ["工作表：党员名册", "工作表：支部委员"]
     at = doc.text.index("职务：书记")
     assert reference_for(doc, ("工作表：支部委员",), doc.page_at(at), at) \
-        .endswith("工作表「支部委员」")
+        .endswith("工作表「支部委员」第2行")
 
 
 def test_docx_header_and_footer_follow_the_body(tmp_path: Path) -> None:
