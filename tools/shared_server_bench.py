@@ -46,7 +46,7 @@ def _paragraphs() -> list[str]:
 def write(args) -> None:
     import numpy as np
 
-    from core.models import Chunk, DocMeta, Document, DocType
+    from core.models import Chunk, DocMeta, DocType, Document
     from index.passages import Passage
     from index.store import IndexStore, index_text
     from service.wiring import make_tokenizer_for
