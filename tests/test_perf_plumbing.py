@@ -108,3 +108,17 @@ def test_validity_reads_are_kept_by_content_hash(config, embedder, small_corpus)
     assert got == compute(docs)
     assert any(v.effective_from == "2031-06-01" for v in got.values())
     store.close()
+
+
+def test_a_thread_bound_embedder_is_called_from_the_ingest_thread(config, embedder,
+                                                                   small_corpus, tmp_path):
+    # The evaluation's caching embedder holds a SQLite connection of the thread that made
+    # it; embedding it in the background thread failed every `kb eval`.
+    from evals.embcache import CachingEmbedder
+
+    cached = CachingEmbedder(embedder, tmp_path / "cache.sqlite")
+    assert not cached.thread_safe and embedder.thread_safe
+    report = run_ingest(config, [small_corpus], progress=False, embedder=cached)
+    store = IndexStore(config)
+    assert report.passages == store.vectors.count() > 0
+    store.close()
