@@ -14,7 +14,8 @@ ingested:
 - the state record: the generation, the index settings and the catalog
   (doc_id -> [digest, parts]); the generation record: the generation alone (the cheap
   check readers make);
-- the lease record: which writer holds the knowledge base, across machines.
+- the lease record: which writer holds the knowledge base, across machines
+  (index.lease).
 
 The local index folder is a cache. `sync_down` (every IndexStore open) makes its
 docstore equal to the server's catalog when the generation differs, fetching only
@@ -32,19 +33,15 @@ import enum
 import hashlib
 import json
 import os
-import socket
-import threading
 import time
 import types
 import typing
-import uuid
 import zlib
-from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from core.config import ChromaConfig, Config
-from core.errors import IndexBusyError, KBError
+from core.errors import KBError
 from core.models import Chunk, Document
 from index.docstore import DocStore
 from index.layout import DOCSTORE_NAME
@@ -207,7 +204,7 @@ def _next_generation(old: str) -> str:
     return f"{n} {time.time_ns()} {os.getpid()}"
 
 
-def _kb_name(config: Config) -> str:
+def kb_name(config: Config) -> str:
     return config.chroma.collection_for(config.index_dir)
 
 
@@ -218,7 +215,7 @@ def sync_down(config: Config) -> bool:
     Returns True when something was fetched. Nothing happens when the server has no
     catalog for this knowledge base yet (a first ingest, or one from before index.remote).
     """
-    catalog = Catalog(config.chroma, _kb_name(config), create=False)
+    catalog = Catalog(config.chroma, kb_name(config), create=False)
     gen = catalog.generation()
     if gen is None:
         return False
@@ -297,7 +294,7 @@ def publish(store) -> bool:
     Returns True when the server's knowledge base changed (a new generation).
     """
     config = store.config
-    catalog = Catalog(config.chroma, _kb_name(config), create=True)
+    catalog = Catalog(config.chroma, kb_name(config), create=True)
     old = catalog.state() or {"generation": "0", "settings": {}, "docs": {}}
     ds = store.docstore
     entries: dict[str, list] = {}
@@ -352,7 +349,7 @@ def wipe_remote(config: Config) -> None:
 
     The generation stays: readers keep their cache until the rebuild publishes.
     """
-    catalog = Catalog(config.chroma, _kb_name(config), create=True)
+    catalog = Catalog(config.chroma, kb_name(config), create=True)
     old = catalog.state()
     if old is None:
         return
@@ -366,7 +363,7 @@ _SEEN: dict[tuple, tuple[float, str | None]] = {}
 def server_generation(config: Config) -> str | None:
     """The server's generation of this knowledge base, asked at most every
     `check_seconds` per process (what a reader compares to decide on a reload)."""
-    key = (config.chroma.host, config.chroma.port, _kb_name(config))
+    key = (config.chroma.host, config.chroma.port, kb_name(config))
     now = time.monotonic()
     seen = _SEEN.get(key)
     if seen is not None and now - seen[0] < config.chroma.check_seconds:
@@ -377,116 +374,3 @@ def server_generation(config: Config) -> str | None:
         return seen[1] if seen else None  # the server is away: opening will say so
     _SEEN[key] = (now, gen)
     return gen
-
-
-# the writer lease: one writer per knowledge base across machines ------------------------
-LEASE_SECONDS = 120.0
-_HOLDER = f"{socket.gethostname()} 进程 {os.getpid()} {uuid.uuid4().hex[:8]}"
-_DEPTH: dict[str, int] = {}
-_DEPTH_GUARD = threading.Lock()
-
-
-class ServerLease:
-    """A lease record in `<kb>__docs`, renewed every LEASE_SECONDS/4 while held.
-
-    Chroma has no compare-and-swap: a writer writes its lease, waits, and reads it back;
-    two writers starting within that moment could both win (docs/DEPLOYMENT.md). A killed
-    writer's lease expires after LEASE_SECONDS. Machines' clocks must agree (NTP).
-    """
-
-    def __init__(self, config: Config, *, wait: bool = True,
-                 on_wait: Callable[[str], None] | None = None,
-                 timeout: float | None = None) -> None:
-        self.catalog = Catalog(config.chroma, _kb_name(config), create=True)
-        self.wait, self.on_wait, self.timeout = wait, on_wait, timeout
-        self._stop: threading.Event | None = None
-
-    def _busy(self, holder: str) -> str:
-        return f"知识库 {self.catalog.ident} 正在被另一个写入进程使用（{holder}）"
-
-    def acquire(self) -> None:
-        key = self.catalog.ident
-        with _DEPTH_GUARD:
-            if _DEPTH.get(key):
-                _DEPTH[key] += 1
-                return
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        told = False
-        while True:
-            lease = self.catalog.lease()
-            if lease and lease["holder"] != _HOLDER and lease["expires"] > time.time():
-                if not self.wait:
-                    raise IndexBusyError(f"{self._busy(lease['holder'])}；已按 --no-wait 放弃")
-                if deadline is not None and time.monotonic() > deadline:
-                    raise IndexBusyError(f"{self._busy(lease['holder'])}，等待超时，请稍后再试")
-                if not told and self.on_wait is not None:
-                    self.on_wait(f"{self._busy(lease['holder'])}，等待其完成……")
-                told = True
-                time.sleep(1.0)
-                continue
-            self.catalog.put_lease(_HOLDER, LEASE_SECONDS)
-            time.sleep(0.3)  # a writer that wrote at the same moment shows up by now
-            lease = self.catalog.lease()
-            if lease and lease["holder"] == _HOLDER:
-                break
-        with _DEPTH_GUARD:
-            _DEPTH[key] = 1
-        self._stop = threading.Event()
-        threading.Thread(target=self._renew, args=(self._stop,), daemon=True).start()
-
-    def _renew(self, stop: threading.Event) -> None:
-        while not stop.wait(LEASE_SECONDS / 4):
-            try:
-                self.catalog.put_lease(_HOLDER, LEASE_SECONDS)
-            except Exception:  # the server away for a moment: the next renewal retries
-                pass
-
-    def release(self) -> None:
-        key = self.catalog.ident
-        with _DEPTH_GUARD:
-            _DEPTH[key] -= 1
-            if _DEPTH[key]:
-                return
-        if self._stop is not None:
-            self._stop.set()
-        lease = self.catalog.lease()
-        if lease and lease["holder"] == _HOLDER:
-            self.catalog.delete([LEASE_ID])
-
-
-def writer_elsewhere(config: Config) -> bool:
-    """Another process holds this knowledge base's lease (its writes may be half done)."""
-    try:
-        lease = Catalog(config.chroma, _kb_name(config), create=False).lease()
-    except KBError:
-        return False
-    return bool(lease) and lease["holder"] != _HOLDER and lease["expires"] > time.time()
-
-
-class SharedWriterLock:
-    """The local writer lock (index.lock) and the server lease, taken in that order."""
-
-    def __init__(self, local: WriterLock, config: Config, **kw: Any) -> None:
-        self.local = local
-        self.lease = ServerLease(config, **kw)
-
-    def __enter__(self) -> SharedWriterLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def acquire(self) -> None:
-        self.local.acquire()
-        try:
-            self.lease.acquire()
-        except BaseException:
-            self.local.release()
-            raise
-
-    def release(self) -> None:
-        try:
-            self.lease.release()
-        finally:
-            self.local.release()

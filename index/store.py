@@ -163,7 +163,7 @@ class IndexStore:
         """On a Chroma server: another machine's writer holds the knowledge base now."""
         if not self.config.chroma.host:
             return False
-        from index.remote import writer_elsewhere
+        from index.lease import writer_elsewhere
 
         return writer_elsewhere(self.config)
 

@@ -68,7 +68,7 @@ def writer_lock(config: Config, *, wait: bool = True,
     lock = WriterLock(config.index_dir, wait=wait, on_wait=on_wait, timeout=timeout)
     if not config.chroma.host:
         return lock
-    from index.remote import SharedWriterLock  # one writer per knowledge base, any machine
+    from index.lease import SharedWriterLock  # one writer per knowledge base, any machine
 
     return SharedWriterLock(lock, config, wait=wait, on_wait=on_wait, timeout=timeout)
 
