@@ -161,8 +161,10 @@ _LIMIT_ENV = {  # env var -> (IngestLimits field, type, minimum)
 }
 
 
-# A Chroma collection name; "<name>__docs" is the companion collection of index.remote.
-_COLLECTION_RE = re.compile(r"(?!.*__docs$)[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
+# A Chroma collection name; "<name>__docs" and "<name>__deploy" are the companion
+# collections of index.remote and index.deploy_records.
+_COLLECTION_RE = re.compile(
+    r"(?!.*__(?:docs|deploy)$)[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
 
 
 def _limits(env: Mapping[str, str]) -> IngestLimits:
@@ -216,7 +218,7 @@ def load_config(
     collection = env.get("KB_COLLECTION") or None
     if collection is not None and not _COLLECTION_RE.fullmatch(collection):
         raise ConfigError(f"KB_COLLECTION 应为 3–60 个字母、数字、_ 或 -（以字母或数字开头和结尾，"
-                          f"不以 __docs 结尾），实际为 {collection!r}")
+                          f"不以 __docs 或 __deploy 结尾），实际为 {collection!r}")
     try:
         check_seconds = float(env.get("KB_CHROMA_CHECK_SECONDS") or 2.0)
     except ValueError:

@@ -4,8 +4,10 @@ Passwords are kept as salted scrypt hashes (a random 16-byte salt per user; the
 parameters are stored with each hash so they can be raised later) and compared with
 hmac.compare_digest. Failed sign-ins are counted per name, for unknown names too (so a
 guess tells nothing): after `Config.login_max_failures` in a row the name is locked for
-`Config.login_lock_seconds`, even for the right password. The store is the
-deployment file (service.deploy_store), which survives rebuilds and repairs.
+`Config.login_lock_seconds`, even for the right password. The store
+(service.deployment.open_store) is the deployment file, or for a knowledge base shared
+on a Chroma server its records there (one set of accounts and counters for every
+machine); both survive rebuilds and repairs.
 
 No account yet means single-user mode: the interfaces act as core.models.LOCAL_USER.
 """
@@ -28,6 +30,8 @@ from core.config import Config
 from core.errors import AuthError, KBError, PermissionDenied
 from core.models import ACTION_LABELS, LEVELS, ROLE_LABELS, ROLES, Filters, User
 from service import deploy_store
+from service.deploy_store import DeployStore, StoredAccount
+from service.deployment import open_store
 
 # scrypt: 16 MiB and about 50 ms per hash on the development machine.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -96,48 +100,40 @@ def check_level(level: str) -> str:
 
 
 class Accounts:
-    """The accounts of one knowledge base (in `Config.deploy`)."""
+    """The accounts of one knowledge base (service.deployment.open_store: deploy.sqlite, or
+    the Chroma server's records of a shared knowledge base)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         # Successful checks of this process: (name, keyed digest of the password) ->
         # the stored hash they matched. An HTTP Basic client sends its password with
-        # every request; a cache hit costs one SELECT instead of a scrypt, and a changed
+        # every request; a cache hit costs one read instead of a scrypt, and a changed
         # password (another stored hash) misses.
         self._key = secrets.token_bytes(32)
         self._verified: dict[tuple[str, bytes], str] = {}
 
+    @property
+    def store(self) -> DeployStore:
+        return open_store(self.config)
+
     # reading ------------------------------------------------------------
     def any(self) -> bool:
         """True once an account exists (sign-in is then required everywhere)."""
-        if not deploy_store.exists(self.config):
-            return False
-        with deploy_store.connect(self.config) as db:
-            if not deploy_store.has_table(db, "users"):
-                return False
-            return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+        return self.store.has_accounts()
 
     def single_user(self) -> bool:
         """True when the interfaces may run without sign-in (as LOCAL_USER): no account
         exists and the knowledge base is this machine's own. A knowledge base shared on a
         Chroma server never runs open: its documents are not only this machine's to
-        show, and its accounts are added per machine (`kb users add`)."""
+        show (its accounts are the server's, shared by every machine)."""
         return not self.config.chroma.host and not self.any()
 
     def users(self) -> list[User]:
-        if not self.any():
-            return []
-        with deploy_store.connect(self.config) as db:
-            rows = db.execute("SELECT name, role, level FROM users ORDER BY name").fetchall()
-        return [User(n, r, lv) for n, r, lv in rows]
+        return [User(a.name, a.role, a.level) for a in self.store.accounts()]
 
     def get(self, name: str) -> User | None:
-        if not self.any():
-            return None
-        with deploy_store.connect(self.config) as db:
-            row = db.execute("SELECT name, role, level FROM users WHERE name=?",
-                             (name.strip(),)).fetchone()
-        return User(*row) if row else None
+        a = self.store.account(name.strip())
+        return User(a.name, a.role, a.level) if a else None
 
     # changing -----------------------------------------------------------
     def add(self, name: str, password: str, role: str, level: str) -> User:
@@ -145,58 +141,43 @@ class Accounts:
         check_password(password)
         user = User(name, check_role(role), check_level(level))
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-        try:
-            with deploy_store.connect(self.config, write=True) as db:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                           (name, user.role, user.level, hash_password(password), stamp))
-        except sqlite3.IntegrityError:
-            raise KBError(f"账号 {name} 已存在（修改密码用 kb users passwd {name}）") from None
+        if not self.store.add_account(StoredAccount(name, user.role, user.level,
+                                                    hash_password(password), stamp)):
+            raise KBError(f"账号 {name} 已存在（修改密码用 kb users passwd {name}）")
         return user
 
     def update(self, name: str, *, role: str | None = None, level: str | None = None) -> User:
         """Change an account's role or level (the last admin keeps the admin role)."""
-        with deploy_store.connect(self.config, write=True) as db:
-            user = self._existing(db, name)
-            new = replace(user, role=check_role(role) if role else user.role,
-                          level=check_level(level) if level else user.level)
-            if user.role == "admin" and new.role != "admin":
-                self._keep_an_admin(db, user.name)
-            db.execute("UPDATE users SET role=?, level=? WHERE name=?",
-                       (new.role, new.level, user.name))
-        return new
+        done: list[User] = []
+
+        def change(old: StoredAccount | None, every: list[StoredAccount]) -> StoredAccount:
+            old = _existing(old, name)
+            new = replace(old, role=check_role(role) if role else old.role,
+                          level=check_level(level) if level else old.level)
+            if old.role == "admin" and new.role != "admin":
+                _keep_an_admin(every, old.name)
+            done.append(User(new.name, new.role, new.level))
+            return new
+
+        self.store.change_account(name.strip(), change)
+        return done[-1]
 
     def remove(self, name: str) -> None:
         """Delete an account. The last admin goes only with the last account (which
         returns the knowledge base to single-user mode)."""
-        with deploy_store.connect(self.config, write=True) as db:
-            user = self._existing(db, name)
-            if user.role == "admin":
-                self._keep_an_admin(db, user.name)
-            db.execute("DELETE FROM users WHERE name=?", (user.name,))
-            db.execute("DELETE FROM login_failures WHERE name=?", (user.name,))
+        def change(old: StoredAccount | None, every: list[StoredAccount]) -> None:
+            old = _existing(old, name)
+            if old.role == "admin":
+                _keep_an_admin(every, old.name)
+            return None
+
+        self.store.change_account(name.strip(), change)
 
     def passwd(self, name: str, password: str) -> None:
         check_password(password)
-        with deploy_store.connect(self.config, write=True) as db:
-            user = self._existing(db, name)
-            db.execute("UPDATE users SET pw_hash=? WHERE name=?",
-                       (hash_password(password), user.name))
-            db.execute("DELETE FROM login_failures WHERE name=?", (user.name,))
-
-    def _existing(self, db: sqlite3.Connection, name: str) -> User:
-        row = db.execute("SELECT name, role, level FROM users WHERE name=?",
-                         (name.strip(),)).fetchone()
-        if row is None:
-            raise KBError(f"账号 {name.strip()} 不存在（查看账号：kb users list）")
-        return User(*row)
-
-    @staticmethod
-    def _keep_an_admin(db: sqlite3.Connection, name: str) -> None:
-        others = db.execute("SELECT count(*) FROM users WHERE name<>?", (name,)).fetchone()[0]
-        admins = db.execute("SELECT count(*) FROM users WHERE role='admin' AND name<>?",
-                            (name,)).fetchone()[0]
-        if others and not admins:
-            raise KBError(f"{name} 是唯一的管理员：请先把另一个账号设为 admin，再删除或降级它")
+        pw_hash = hash_password(password)
+        self.store.change_account(name.strip(), lambda old, every: replace(
+            _existing(old, name), pw_hash=pw_hash))
 
     # signing in -----------------------------------------------------------
     def verify(self, name: str, password: str) -> User:
@@ -209,50 +190,49 @@ class Accounts:
         if not name or not password:
             raise AuthError("请输入用户名和密码")
         now = time.time()
-        if not self.any():
-            found = row = None
-        else:
-            with deploy_store.connect(self.config) as db:
-                row = db.execute("SELECT locked_until FROM login_failures WHERE name=?",
-                                 (name,)).fetchone()
-                found = db.execute("SELECT name, role, level, pw_hash FROM users "
-                                   "WHERE name=?", (name,)).fetchone()
-        if row and row[0] > now:
-            raise AuthError(_locked_message(name, row[0] - now))
+        store = self.store
+        found, locked_until, failed = store.sign_in_state(name, now)
+        if locked_until > now:
+            raise AuthError(_locked_message(name, locked_until - now))
         key = (name, hmac.digest(self._key, password.encode("utf-8", "replace"), "sha256"))
         ok = False
-        if found is not None and self._verified.get(key) == found[3]:
+        if found is not None and self._verified.get(key) == found.pw_hash:
             ok = True
         elif len(password) <= MAX_PASSWORD:
             # Unknown names are hashed too, so their answer takes as long.
-            ok = password_matches(password, found[3] if found else _DUMMY) and found is not None
+            ok = (password_matches(password, found.pw_hash if found else _DUMMY)
+                  and found is not None)
         if ok:
-            self._verified[key] = found[3]
-            if row is not None:
-                with _unless_readonly(), deploy_store.connect(self.config, write=True) as db:
-                    db.execute("DELETE FROM login_failures WHERE name=?", (name,))
-            return User(found[0], found[1], found[2])
+            self._verified[key] = found.pw_hash
+            if failed:
+                with _unless_readonly():
+                    store.clear_failures(name)
+            return User(found.name, found.role, found.level)
         self._verified.pop(key, None)
-        self._fail(name, now)
+        self._fail(store, name, now)
 
-    def _fail(self, name: str, now: float) -> NoReturn:
+    def _fail(self, store: DeployStore, name: str, now: float) -> NoReturn:
         cfg = self.config
         failures, locked = 1, 0.0
-        with _unless_readonly(), deploy_store.connect(cfg, write=True) as db:
-            row = db.execute("SELECT failures, locked_until FROM login_failures WHERE name=?",
-                             (name,)).fetchone()
-            failures = (row[0] if row and row[1] <= now else 0) + 1
-            locked = now + cfg.login_lock_seconds if failures >= cfg.login_max_failures else 0.0
-            db.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?, ?)",
-                       (name, 0 if locked else failures, locked, now))
-            # Names nobody has tried for a day are forgotten: the table stays small.
-            db.execute("DELETE FROM login_failures WHERE last < ? AND locked_until < ?",
-                       (now - 86400, now))
+        with _unless_readonly():
+            failures, locked = store.count_failure(name, now)
         if locked:
             raise AuthError(_locked_message(name, cfg.login_lock_seconds, just=True))
         left = cfg.login_max_failures - failures
         raise AuthError(f"用户名或密码错误（再错 {left} 次，账号 {name} 将被锁定 "
                         f"{_minutes(cfg.login_lock_seconds)}）")
+
+
+def _existing(account: StoredAccount | None, name: str) -> StoredAccount:
+    if account is None:
+        raise KBError(f"账号 {name.strip()} 不存在（查看账号：kb users list）")
+    return account
+
+
+def _keep_an_admin(every: list[StoredAccount], name: str) -> None:
+    others = [a for a in every if a.name != name]
+    if others and not any(a.role == "admin" for a in others):
+        raise KBError(f"{name} 是唯一的管理员：请先把另一个账号设为 admin，再删除或降级它")
 
 
 @contextmanager

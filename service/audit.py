@@ -1,10 +1,11 @@
 """The audit log: who searched or asked what, exported which quotes, uploaded or
 removed which document, signed in (or failed to), managed which account, and when.
 
-Entries live in the deployment file (service.deploy_store), which rebuilds, re-ingests
-and repairs never touch. On a read-only index (nothing can be written there) an entry is
-dropped; any other failure to write one (a full disk) raises KBError, so that a query is
-not answered unlogged.
+Entries live in the deployment store (service.deployment.open_store: the deployment file,
+or a shared knowledge base's records on the Chroma server, one log for every machine),
+which rebuilds, re-ingests and repairs never touch. On a read-only index (nothing can be
+written there) an entry is dropped; any other failure to write one (a full disk, the
+server away) raises KBError, so that a query is not answered unlogged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from core.config import Config
 from core.errors import KBError
 from core.models import User
-from service import deploy_store
+from service.deploy_store import StoredEntry
+from service.deployment import open_store
 
 ACTIONS = ("search", "ask", "export", "upload", "remove", "ingest", "login", "login_failed",
            "users")
@@ -47,25 +49,16 @@ def record(config: Config, user: User | str, action: str, **detail: Any) -> None
         text = json.dumps({"truncated": text[:MAX_DETAIL]}, ensure_ascii=False)
     now = time.time()
     at = datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds")
+    store = open_store(config)
     try:
-        with deploy_store.connect(config, write=True) as db:
-            db.execute("INSERT INTO audit (ts, at, user, action, detail) VALUES (?, ?, ?, ?, ?)",
-                       (now, at, name, action, text))
+        store.append_audit(StoredEntry(now, at, name, action, text))
     except (KBError, sqlite3.Error, OSError) as exc:
-        if not _writable(config):
+        if not store.writable():
             return  # a read-only index: searching it stays possible, unlogged
-        # A full disk or a damaged file: the caller stops (a query is not answered
-        # unlogged), with a line that names the log, not the index.
+        # A full disk, a damaged file or the server away: the caller stops (a query is
+        # not answered unlogged), with a line that names the log, not the index.
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise KBError(f"无法写入审计日志 {config.deploy}（{reason}）") from None
-
-
-def _writable(config: Config) -> bool:
-    import os
-
-    d = config.index_dir
-    target = config.deploy if config.deploy.exists() else d
-    return d.is_dir() and os.access(target, os.W_OK) and os.access(d, os.W_OK)
+        raise KBError(f"无法写入审计日志 {store.where}（{reason}）") from None
 
 
 def parse_since(since: str) -> float:
@@ -85,26 +78,7 @@ def parse_since(since: str) -> float:
 def entries(config: Config, *, user: str | None = None, since: str | None = None,
             action: str | None = None, limit: int | None = None) -> list[AuditEntry]:
     """Entries in time order (oldest first), optionally of one user / action / since."""
-    if not deploy_store.exists(config):
-        return []
-    where, args = [], []
-    if user is not None:
-        where.append("user = ?")
-        args.append(user)
-    if since is not None:
-        where.append("ts >= ?")
-        args.append(parse_since(since))
-    if action is not None:
-        where.append("action = ?")
-        args.append(action)
-    sql = "SELECT at, user, action, detail FROM audit"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id DESC"  # the newest `limit` when limited; returned oldest first
-    if limit is not None:
-        sql += f" LIMIT {max(0, int(limit))}"
-    with deploy_store.connect(config) as db:
-        if not deploy_store.has_table(db, "audit"):
-            return []
-        rows = db.execute(sql, args).fetchall()
-    return [AuditEntry(at, u, a, json.loads(d)) for at, u, a, d in reversed(rows)]
+    found = open_store(config).audit_entries(
+        user=user, since=None if since is None else parse_since(since), action=action,
+        limit=None if limit is None else max(0, int(limit)))
+    return [AuditEntry(e.at, e.user, e.action, json.loads(e.detail)) for e in found]

@@ -1,7 +1,10 @@
-"""The deployment's own SQLite file (`<index>/deploy.sqlite`): accounts, sign-in
-failures, the folders given a visibility, and the audit log.
+"""Where a knowledge base keeps its accounts, sign-in failures, folder visibility rules
+and audit log: the `DeployStore` protocol, its row types, and its embedded implementation,
+the deployment's own SQLite file `<index>/deploy.sqlite`. (In server mode the records
+live on the Chroma server instead: service.deployment.ServerDeployStore, picked by
+service.deployment.open_store.)
 
-It lives in the index directory but is none of the stores a rebuild or a repair
+The file lives in the index directory but is none of the stores a rebuild or a repair
 deletes (index.layout.STORE_ENTRIES), so accounts and the audit log survive
 `kb ingest --rebuild`, re-ingest and `kb doctor --repair`. WAL and a busy timeout
 make it safe for several processes (the app, `kb serve`, the CLI) at once; each thread
@@ -13,9 +16,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from core.config import Config
@@ -155,3 +160,184 @@ def has_table(db: sqlite3.Connection, name: str) -> bool:
     row = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
                      (name,)).fetchone()
     return row is not None
+
+
+# The store protocol --------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredAccount:
+    name: str
+    role: str
+    level: str
+    pw_hash: str  # scrypt$n$r$p$salt_hex$hash_hex
+    created: str
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An audit entry as stored: `detail` is its JSON text."""
+
+    ts: float
+    at: str
+    user: str
+    action: str
+    detail: str
+
+
+# An account change: (the account or None, every account) -> the new account, or None to
+# delete it; it raises KBError to refuse (and then nothing is written).
+Change = Callable[[StoredAccount | None, list[StoredAccount]], StoredAccount | None]
+
+
+class DeployStore(Protocol):
+    """Accounts, sign-in failures, folder rules and the audit log of one knowledge base."""
+
+    where: str  # named in messages: the file, or the server's collection
+
+    def has_accounts(self) -> bool: ...
+    def accounts(self) -> list[StoredAccount]: ...  # by name
+    def account(self, name: str) -> StoredAccount | None: ...
+    def add_account(self, account: StoredAccount) -> bool: ...  # False: the name is taken
+    def change_account(self, name: str, change: Change) -> None:
+        """Apply `change`; a new password or a deletion also clears the name's failures."""
+    def sign_in_state(self, name: str, now: float) -> tuple[StoredAccount | None, float, bool]:
+        """(the account or None, locked until (0.0: not locked), any failures counted)."""
+    def count_failure(self, name: str, now: float) -> tuple[int, float]:
+        """Count a failed sign-in: (failures in a row, locked until or 0.0 when not locked
+        - the count restarts at 0 once a lock starts)."""
+    def clear_failures(self, name: str) -> None: ...
+    def folder_levels(self) -> dict[str, str]: ...
+    def set_folder_levels(self, rules: dict[str, str]) -> None: ...
+    def forget_folder_levels(self, paths: list[str]) -> None: ...
+    def append_audit(self, entry: StoredEntry) -> None: ...
+    def audit_entries(self, *, user: str | None, since: float | None, action: str | None,
+                      limit: int | None) -> list[StoredEntry]:
+        """Entries oldest first (with `limit`, the newest that many)."""
+    def writable(self) -> bool:
+        """False for a read-only index (an audit entry is then dropped, not an error)."""
+
+
+class SqliteDeployStore:
+    """The embedded store: `<index>/deploy.sqlite` (Config.deploy)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.where = str(config.deploy)
+
+    def _read(self, table: str, sql: str, args: tuple = ()) -> list[tuple]:
+        if not exists(self.config):
+            return []
+        with connect(self.config) as db:
+            if not has_table(db, table):
+                return []
+            return db.execute(sql, args).fetchall()
+
+    # accounts -------------------------------------------------------------
+    def has_accounts(self) -> bool:
+        return bool(self._read("users", "SELECT 1 FROM users LIMIT 1"))
+
+    def accounts(self) -> list[StoredAccount]:
+        rows = self._read("users", "SELECT name, role, level, pw_hash, created FROM users "
+                                   "ORDER BY name")
+        return [StoredAccount(*r) for r in rows]
+
+    def account(self, name: str) -> StoredAccount | None:
+        rows = self._read("users", "SELECT name, role, level, pw_hash, created FROM users "
+                                   "WHERE name=?", (name,))
+        return StoredAccount(*rows[0]) if rows else None
+
+    def add_account(self, account: StoredAccount) -> bool:
+        a = account
+        try:
+            with connect(self.config, write=True) as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                           (a.name, a.role, a.level, a.pw_hash, a.created))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def change_account(self, name: str, change: Change) -> None:
+        # One IMMEDIATE transaction: the last-admin rule holds across processes.
+        with connect(self.config, write=True) as db:
+            every = [StoredAccount(*r) for r in db.execute(
+                "SELECT name, role, level, pw_hash, created FROM users ORDER BY name")]
+            old = next((a for a in every if a.name == name), None)
+            new = change(old, every)
+            if old is None:
+                return
+            if new is None:
+                db.execute("DELETE FROM users WHERE name=?", (old.name,))
+            else:
+                db.execute("UPDATE users SET role=?, level=?, pw_hash=? WHERE name=?",
+                           (new.role, new.level, new.pw_hash, old.name))
+            if new is None or new.pw_hash != old.pw_hash:
+                db.execute("DELETE FROM login_failures WHERE name=?", (old.name,))
+
+    # sign-in failures ---------------------------------------------------------
+    def sign_in_state(self, name: str, now: float) -> tuple[StoredAccount | None, float, bool]:
+        if not self.has_accounts():
+            return None, 0.0, False
+        with connect(self.config) as db:
+            row = db.execute("SELECT locked_until FROM login_failures WHERE name=?",
+                             (name,)).fetchone()
+            found = db.execute("SELECT name, role, level, pw_hash, created FROM users "
+                               "WHERE name=?", (name,)).fetchone()
+        return (StoredAccount(*found) if found else None, row[0] if row else 0.0,
+                row is not None)
+
+    def count_failure(self, name: str, now: float) -> tuple[int, float]:
+        cfg = self.config
+        with connect(cfg, write=True) as db:
+            row = db.execute("SELECT failures, locked_until FROM login_failures WHERE name=?",
+                             (name,)).fetchone()
+            failures = (row[0] if row and row[1] <= now else 0) + 1
+            locked = now + cfg.login_lock_seconds if failures >= cfg.login_max_failures else 0.0
+            db.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?, ?)",
+                       (name, 0 if locked else failures, locked, now))
+            # Names nobody has tried for a day are forgotten: the table stays small.
+            db.execute("DELETE FROM login_failures WHERE last < ? AND locked_until < ?",
+                       (now - 86400, now))
+        return (0 if locked else failures), locked
+
+    def clear_failures(self, name: str) -> None:
+        with connect(self.config, write=True) as db:
+            db.execute("DELETE FROM login_failures WHERE name=?", (name,))
+
+    # folder rules -------------------------------------------------------------
+    def folder_levels(self) -> dict[str, str]:
+        return dict(self._read("folder_visibility", "SELECT path, level FROM folder_visibility"))
+
+    def set_folder_levels(self, rules: dict[str, str]) -> None:
+        with connect(self.config, write=True) as db:
+            db.executemany("INSERT OR REPLACE INTO folder_visibility VALUES (?, ?)",
+                           list(rules.items()))
+
+    def forget_folder_levels(self, paths: list[str]) -> None:
+        if not exists(self.config):
+            return
+        with connect(self.config, write=True) as db:
+            db.executemany("DELETE FROM folder_visibility WHERE path=?", [(p,) for p in paths])
+
+    # the audit log --------------------------------------------------------------
+    def append_audit(self, entry: StoredEntry) -> None:
+        e = entry
+        with connect(self.config, write=True) as db:
+            db.execute("INSERT INTO audit (ts, at, user, action, detail) VALUES (?, ?, ?, ?, ?)",
+                       (e.ts, e.at, e.user, e.action, e.detail))
+
+    def audit_entries(self, *, user: str | None, since: float | None, action: str | None,
+                      limit: int | None) -> list[StoredEntry]:
+        terms = [(c, v) for c, v in (("user = ?", user), ("ts >= ?", since),
+                                     ("action = ?", action)) if v is not None]
+        sql = "SELECT ts, at, user, action, detail FROM audit"
+        if terms:
+            sql += " WHERE " + " AND ".join(c for c, _ in terms)
+        sql += " ORDER BY id DESC"  # the newest `limit` when limited; returned oldest first
+        if limit is not None:
+            sql += f" LIMIT {max(0, int(limit))}"
+        rows = self._read("audit", sql, tuple(v for _, v in terms))
+        return [StoredEntry(*r) for r in reversed(rows)]
+
+    def writable(self) -> bool:
+        d = self.config.index_dir
+        target = self.config.deploy if self.config.deploy.exists() else d
+        return d.is_dir() and os.access(target, os.W_OK) and os.access(d, os.W_OK)

@@ -4,7 +4,8 @@ A document's level comes from, first to last: its front matter or sidecar
 (`visibility: 内部`, read into DocMeta.visibility), the deepest folder or file given
 to `kb ingest PATH --visibility 内部` (or an upload made with a level), and the
 configured default (KB_DEFAULT_VISIBILITY, 公开 unless set). The folder rules live in
-the deployment file (service.deploy_store), so `--rebuild` and `kb doctor --repair`,
+the deployment store (service.deployment.open_store: the deployment file, or a shared
+knowledge base's records on the Chroma server), so `--rebuild` and `kb doctor --repair`,
 which re-read the same folders, give the same levels.
 
 A file's recorded content hash carries the level its folder gives it (`level_mark`):
@@ -22,7 +23,7 @@ from pathlib import Path
 from core.config import Config
 from core.errors import KBError
 from core.models import LEVELS, PUBLIC, Chunk, Document, parse_level
-from service import deploy_store
+from service.deployment import open_store
 
 
 def check_level(value: str) -> str:
@@ -35,28 +36,17 @@ def check_level(value: str) -> str:
 def set_folder_level(config: Config, paths: Iterable[Path], level: str) -> None:
     """Record `level` for these folders or files (absolute), replacing earlier ones."""
     level = check_level(level)
-    with deploy_store.connect(config, write=True) as db:
-        db.executemany("INSERT OR REPLACE INTO folder_visibility VALUES (?, ?)",
-                       [(os.path.abspath(p), level) for p in paths])
+    open_store(config).set_folder_levels({os.path.abspath(p): level for p in paths})
 
 
 def forget_folder_level(config: Config, paths: Iterable[Path]) -> None:
     """Drop the rules of these paths (a deleted upload)."""
-    if not deploy_store.exists(config):
-        return
-    with deploy_store.connect(config, write=True) as db:
-        db.executemany("DELETE FROM folder_visibility WHERE path=?",
-                       [(os.path.abspath(p),) for p in paths])
+    open_store(config).forget_folder_levels([os.path.abspath(p) for p in paths])
 
 
 def folder_levels(config: Config) -> dict[str, str]:
     """Absolute path -> level, every rule recorded."""
-    if not deploy_store.exists(config):
-        return {}
-    with deploy_store.connect(config) as db:
-        if not deploy_store.has_table(db, "folder_visibility"):
-            return {}
-        return dict(db.execute("SELECT path, level FROM folder_visibility"))
+    return open_store(config).folder_levels()
 
 
 def level_for(path: Path, rules: Mapping[str, str], default: str) -> str:
