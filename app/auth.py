@@ -150,8 +150,9 @@ def sign_in_page() -> None:
     st.title("登录")
     st.caption("机关党建知识库需要登录后使用。")
     if not accounts(config).any():  # a knowledge base shared on a Chroma server
-        st.warning("本知识库在 Chroma 服务上与其他机器共享，不能不登录使用；本机还没有账号，"
-                   "请先在本机运行 kb users add 用户名 --role admin --level 内部 添加账号。")
+        st.warning("本知识库在 Chroma 服务上与其他机器共享，不能不登录使用；服务器上还没有账号，"
+                   "请在任一台共用它的机器上运行 kb users add 用户名 --role admin --level 内部 "
+                   "添加账号（以前保存在本机 deploy.sqlite 中的账号用 kb users migrate 复制）。")
     if st.session_state.pop(EXPIRED_KEY, False):
         st.info(f"登录已超过 {config.session_minutes} 分钟，已自动退出，请重新登录。")
     with st.form("login-form"):

@@ -16,7 +16,8 @@ def add_audit_command(sub, index_help: str) -> None:
     kinds = "、".join(f"{a}（{ACTION_LABELS[a]}）" for a in ACTIONS)
     p = sub.add_parser("audit", help="查看审计日志：谁在何时检索、提问、导出、上传、删除了什么",
                        description="查看审计日志（按时间先后）：检索、提问、导出、上传、删除、"
-                                   "入库、登录与账号管理。日志保存在索引目录的 deploy.sqlite 中，"
+                                   "入库、登录与账号管理。日志保存在索引目录的 deploy.sqlite 中"
+                                   "（Chroma 服务模式下保存在服务器上，各机器共用一份），"
                                    "重建索引不会删除它。")
     p.add_argument("--user", help="只看该用户（命令行操作记为“本机用户”）")
     p.add_argument("--since", help="从该日期（YYYY-MM-DD，本机时区零点）或时间起")

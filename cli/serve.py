@@ -42,6 +42,11 @@ def cmd_serve(args: argparse.Namespace, config) -> int:
     if not 0 < args.port < 65536:
         raise KBError(f"--port 应在 1–65535 之间，实际为 {args.port}")
     if not Accounts(config).any():
+        from service.deployment import local_only_accounts
+
+        if local_only_accounts(config):  # a server-mode deployment from before the move
+            raise KBError(f"{NO_ACCOUNT}；本机 {config.deploy} 中的账号还没有复制到 Chroma 服务："
+                          f"先运行 kb users migrate")
         raise KBError(NO_ACCOUNT)
     live = LiveSearcher(config)
     try:

@@ -1,4 +1,8 @@
-"""`kb users add|list|remove|passwd|set`: the knowledge base's local accounts.
+"""`kb users add|list|remove|passwd|set|migrate`: the knowledge base's accounts.
+
+They are in the index folder's deploy.sqlite, or for a knowledge base shared on a Chroma
+server on the server (service.deployment), the same from every machine; `migrate`
+copies a machine's deploy.sqlite there once (from before accounts moved to the server).
 
 Whoever runs `kb` on the server is its operator (core.models.LOCAL_USER): these commands
 need no sign-in; each change is written to the audit log. Passwords are read from
@@ -26,7 +30,7 @@ def add_users_commands(sub, index_help: str) -> None:
                        description="账号管理。还没有账号时网页和接口以单用户模式运行，无需登录；"
                                    "添加第一个账号后，网页和 HTTP 接口都必须登录。")
     us = p.add_subparsers(dest="users_cmd", required=True, title="子命令",
-                          metavar="{add,list,remove,passwd,set}")
+                          metavar="{add,list,remove,passwd,set,migrate}")
     a = us.add_parser("add", help="添加账号（密码从标准输入读取）",
                       description="添加账号；密码从标准输入读取（终端中输入两次，不回显；"
                                   "管道中读取一行），至少 8 个字符")
@@ -52,6 +56,12 @@ def add_users_commands(sub, index_help: str) -> None:
     s.add_argument("--role", choices=ROLES, help=_ROLES_HELP)
     s.add_argument("--level", choices=LEVELS, help=_LEVEL_HELP)
     s.add_argument("--index", help=index_help)
+    m = us.add_parser("migrate", help="把本机 deploy.sqlite 的账号和审计日志复制到 Chroma 服务",
+                      description="Chroma 服务模式（KB_CHROMA_HOST）下，账号、登录失败计数、"
+                                  "文件夹级别和审计日志保存在服务器上、各机器共用。本命令把本机"
+                                  "索引目录中旧的 deploy.sqlite 里的账号（服务器上已有的同名账号"
+                                  "不变）、文件夹级别和审计日志复制到服务器；重复运行不会重复复制")
+    m.add_argument("--index", help=index_help)
 
 
 def read_password(stdin=None) -> str:
@@ -79,6 +89,9 @@ def cmd_users(args: argparse.Namespace, config) -> int:
 
     accounts = Accounts(config)
     op = args.users_cmd
+    if op == "migrate":
+        return _migrate(config)
+    _tell_local_only(config)
     if op == "list":
         users = accounts.users()
         if args.json:
@@ -128,6 +141,32 @@ def cmd_users(args: argparse.Namespace, config) -> int:
         print(f"账号 {user.name}：{_label(user.role)}，可见级别 {user.level}")
         return 0
     raise KBError(f"未知的子命令 {op}")
+
+
+def _tell_local_only(config) -> None:
+    """Server mode: name the accounts of this machine's old deploy.sqlite not on the server."""
+    from service.deployment import local_only_accounts
+
+    names = local_only_accounts(config)
+    if names:
+        shown = "、".join(names[:5]) + ("等" if len(names) > 5 else "")
+        print(f"提示：本机 {config.deploy} 中的 {len(names)} 个账号（{shown}）不在 Chroma 服务上，"
+              f"服务器模式只认服务器上的账号；运行 kb users migrate 复制一次", file=sys.stderr)
+
+
+def _migrate(config) -> int:
+    from service import audit
+    from service.deployment import migrate_local
+
+    done = migrate_local(config)
+    audit.record(config, LOCAL_USER, "users", op="migrate", copied=list(done.copied),
+                 skipped=list(done.skipped), via="cli")
+    print(f"已复制到 Chroma 服务：{len(done.copied)} 个账号"
+          f"{'（' + '、'.join(done.copied) + '）' if done.copied else ''}、"
+          f"{done.folders} 条文件夹级别、{done.audit} 条审计日志（已复制过的不会重复）")
+    if done.skipped:
+        print(f"服务器上已有同名账号，保持服务器上的不变：{'、'.join(done.skipped)}")
+    return 0
 
 
 USERS_COMMANDS = {"users": cmd_users}

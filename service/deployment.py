@@ -207,7 +207,9 @@ def migrate_local(config: Config) -> Migration:
                       "KB_CHROMA_PORT 和 KB_COLLECTION")
     copied, skipped = [], []
     for account in local.accounts():
-        (copied if server.add_account(account) else skipped).append(account.name)
+        # A name already there (copied before, or added on the server) keeps its record.
+        new = server.account(account.name) is None and server.add_account(account)
+        (copied if new else skipped).append(account.name)
     have = server.folder_levels()
     rules = {p: lv for p, lv in local.folder_levels().items() if p not in have}
     server.set_folder_levels(rules)
