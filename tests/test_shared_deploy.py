@@ -211,3 +211,25 @@ def test_kb_users_migrate_copies_a_machines_old_deploy_sqlite_once(chroma_server
     old = [e for e in audit.entries(shared, user="老李") if e.detail.get("query") == "旧的记录"]
     assert len(old) == 1  # copied once, however often migrate runs
     assert local_only_accounts(shared) == []
+
+
+def test_the_app_on_another_machine_signs_in_the_servers_accounts(
+        chroma_server, small_corpus, tmp_path, embedder, monkeypatch):
+    from service.accounts import Accounts
+    from service.wiring import run_ingest
+    from tests.test_app_auth import _app, _sign_in, _titles
+
+    env, (a, b) = _machines(chroma_server, tmp_path)
+    run_ingest(a, [small_corpus], progress=False, embedder=embedder)
+    at = _app(b.index_dir, monkeypatch, **env).run()  # no account anywhere yet
+    assert not at.exception, at.exception
+    assert _titles(at) == ["登录"]
+    assert any("服务器上还没有账号" in w.value for w in at.warning)
+
+    Accounts(a).add("王五", PASSWORD, "reader", "内部")
+    at = _app(b.index_dir, monkeypatch, **env).run()
+    assert _titles(at) == ["登录"] and not at.warning
+    _sign_in(at, "王五", PASSWORD)
+    assert _titles(at) == ["问答"]
+    assert any("已登录：王五" in c.value for c in at.sidebar.caption)
+    assert not b.deploy.exists()
