@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,12 +88,33 @@ def _writer(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=BUSY_MS / 1000, isolation_level=None,
                          check_same_thread=False)
     db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-    db.execute("PRAGMA journal_mode = WAL")
-    # WAL + NORMAL never corrupts the file; a power cut may lose the last commits.
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.executescript(_SCHEMA)
+    with _setup_lock:
+        _prepare(db)
     conns[key] = (db, path.stat().st_ino)
     return db
+
+
+# Switching a new file to WAL and creating its tables can meet SQLITE_BUSY without the
+# busy handler being consulted (several threads or processes opening a fresh file at
+# once): the setup is serialised within a process and retried, bounded, across them.
+_setup_lock = threading.Lock()
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    deadline = time.monotonic() + BUSY_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL never corrupts the file; a power cut may lose the last commits.
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
