@@ -68,6 +68,7 @@ def exists(config: Config) -> bool:
 # database checkpoints and syncs it: opening one per call made each audit entry cost
 # ~20 ms on the development machine, a kept one ~0.1 ms.
 _local = threading.local()
+_KEPT = 4  # connections kept per thread (each holds three descriptors: file, -wal, -shm)
 
 
 def _writer(path: Path) -> sqlite3.Connection:
@@ -85,6 +86,9 @@ def _writer(path: Path) -> sqlite3.Connection:
         db.close()  # the file was deleted or replaced (a restore): open the new one
         del conns[key]
     path.parent.mkdir(parents=True, exist_ok=True)
+    while len(conns) >= _KEPT:  # bounded: a process touching many indexes keeps the newest
+        oldest = next(iter(conns))
+        conns.pop(oldest)[0].close()
     db = sqlite3.connect(str(path), timeout=BUSY_MS / 1000, isolation_level=None,
                          check_same_thread=False)
     db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")

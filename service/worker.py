@@ -172,7 +172,11 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     while n:
         if deadline is not None:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            # poll, not select: select() refuses descriptors above 1023, which a
+            # long-running process (the app, kb serve, a test session) can reach.
+            poller = select.poll()
+            poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            if left <= 0 or not poller.poll(left * 1000):
                 raise FileTimeout
         block = os.read(fd, min(n, 1 << 20))
         if not block:
