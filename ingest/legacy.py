@@ -4,8 +4,9 @@
 docx` (a fresh profile in a temporary folder for each file, so parallel readers do not
 share a lock), for the .docx reader to read. Measured on ../shared/realdocs/formats:
 LibreOffice reads the WPS-saved .doc that antiword refuses, in about 1.3 s per file.
-Other OLE files (MS Works, .xls, .ppt) and a missing LibreOffice raise Unreadable with
-one line naming the kind and what to install.
+Where LibreOffice is not installed, `read_doc_text` reads the binary Word format itself
+(`ingest.worddoc`: same text on both real samples, tables as `|cell|cell|` rows).
+Other OLE files (MS Works, .xls, .ppt) raise Unreadable with one line naming the kind.
 """
 
 from __future__ import annotations
@@ -25,6 +26,18 @@ _INSTALL = "读取旧版 .doc 需要 LibreOffice（apt-get install libreoffice-w
 def soffice() -> str | None:
     """The LibreOffice program, or None."""
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def read_doc_text(data: bytes) -> str:
+    """The text of a Word/WPS .doc read without LibreOffice (`ingest.worddoc`): for
+    machines where it is not installed; tables come out as from the .docx reader."""
+    from ingest.worddoc import read_word_binary
+
+    if not data.startswith(OLE_MAGIC):
+        raise Unreadable("不是有效的 .doc 文件（不是 OLE 复合文档）")
+    if "WordDocument" not in ole_streams(data):
+        raise Unreadable(ole_kind(data))
+    return read_word_binary(data, hint=f"也可安装 {_INSTALL.split('需要 ')[1]}后再试")
 
 
 def convert_doc(data: bytes) -> bytes:

@@ -26,7 +26,8 @@ Formats:
 - .html/.htm: main text only (see `ingest.html_text`).
 - .ofd: `ingest.ofd`; .xlsx and .pptx: `ingest.sheets`; .xls/.et: `ingest.xls`;
   .doc/.wps (OLE Word): converted to .docx by LibreOffice when installed
-  (`ingest.legacy`), then read as .docx; images: `ingest.ocr`.
+  (`ingest.legacy`), then read as .docx; else read by `ingest.worddoc` (the binary
+  format's piece table); images: `ingest.ocr`.
 
 The bytes choose the reader (`sniff`: magic, and a container's parts: zip members, OLE
 streams), so a .wps that is OOXML is read as .docx; a file of a kind no loader reads
@@ -331,9 +332,11 @@ def _register_more() -> None:
 
 
 def _read_doc(data: bytes) -> ReadResult:
-    from ingest.legacy import convert_doc
+    import ingest.legacy as legacy
 
-    return _read_docx(convert_doc(data))
+    if legacy.soffice() is None:  # LibreOffice keeps tables best; without it, our reader
+        return legacy.read_doc_text(data), (), {}
+    return _read_docx(legacy.convert_doc(data))
 
 
 _register_more()
