@@ -17,7 +17,6 @@ import pytest
 from core.config import IngestLimits
 from core.errors import LoadError
 from core.text.normalize import normalize_text
-from ingest.legacy import soffice
 from ingest.loaders import load_file, sniff, supported_suffixes
 from ingest.normalize import normalize_document
 from tests.conftest import REALDOCS
@@ -25,12 +24,10 @@ from tests.conftest import REALDOCS
 FORMATS = REALDOCS / "formats"
 SAMPLES = sorted(p.name for p in FORMATS.glob("*.expected.txt")) if FORMATS.is_dir() else []
 # Samples no reader here takes, and what their one-line reason must say.
+# (.doc/.wps are read with or without LibreOffice: without it by ingest.worddoc.)
 REFUSED = {
     "msworks_testWORKS2000.wps": "Microsoft Works",
 }
-if soffice() is None:
-    REFUSED |= dict.fromkeys(("poi_61490_标题表格页眉页脚.doc",
-                              "行标编制说明_第12部分设计_WPS保存.doc"), "libreoffice-writer-nogui")
 # Known gap: the image-only OFD is a photo of a projected film title whose small English
 # line sits inside the big calligraphy (PP-OCR reads only "E" of it).
 NOT_READ = {"图片型_WPS文字导出.ofd": {"MY PEOPLE, MY COUNTRY"}}
