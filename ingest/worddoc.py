@@ -10,14 +10,17 @@ stories (ccpHdd): each distinct header/footer line once, page numbers left out, 
 
 Word's control characters become text: paragraph ends, line breaks (\\x0b) and page or
 section breaks (\\x0c) end lines; in a table each cell ends in \\x07 and each row in a
-further \\x07, so a row becomes the .docx reader's `|cell|cell|` line. A field keeps its
-result (between \\x14 and \\x15) and drops its code (\\x13 .. \\x14). Not read: Word's
-automatic numbering (list labels), text boxes, footnotes; an empty table cell ends its
-row early (the row mark is told from a cell mark by position only).
+further \\x07, told apart by the paragraph properties (PAPX pages: sprmPFInTable,
+sprmPFTtp), so a row becomes the .docx reader's `|cell|cell|` line, a cell's paragraphs
+joined by a space (without readable PAPX pages a \\x07 right after a cell mark is taken
+as the row mark, so an empty cell may end its row early). A field keeps its result
+(between \\x14 and \\x15) and drops its code (\\x13 .. \\x14). Text deleted with changes
+tracked (CHPX pages: sprmCFRMarkDel) is left out; inserted text is kept. Not read:
+Word's automatic numbering (list labels), text boxes, footnotes.
 
 Bounds: the character counts must fit in the WordDocument stream (at most one byte per
-character, so a file can claim no more text than it has bytes), and the piece table may
-have at most one piece per character.
+character, so a file can claim no more text than it has bytes); the piece and property
+tables are read only within their streams, and runs are looked up by bisection.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from ingest.textfile import Unreadable
 _WIDENT = 0xA5EC
 _NFIB_WORD97 = 0x00C1
 _F_ENCRYPTED, _F_WHICH_TABLE, _F_OBFUSCATED = 0x0100, 0x0200, 0x8000
-_FC_CLX, _FC_BTE_PAPX = 33, 13  # indexes of fcClx / fcPlcfBtePapx in FibRgFcLcb97
+# indexes of fcClx, fcPlcfBtePapx, fcPlcfBteChpx in FibRgFcLcb97
+_FC_CLX, _FC_BTE_PAPX, _FC_BTE_CHPX = 33, 13, 12
 _IN_TABLE, _ROW_END = 1, 2  # paragraph properties: sprmPFInTable, sprmPFTtp
 _SPRM_FLAGS = {0x2416: _IN_TABLE, 0x2417: _ROW_END}
+_SPRM_DELETED = 0x0800  # sprmCFRMarkDel: text deleted with changes tracked
 _SPRA_SIZE = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}  # operand bytes by sprm >> 13
 # Control characters with a text meaning; every other one below U+0020 is dropped.
 _LINE = {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x0e": "\n"}
@@ -77,6 +82,7 @@ def _read(data: bytes) -> str:
     try:
         chars, pieces = _piece_text(word, table, fib)
         marks = _marks(chars, pieces, _paragraph_runs(word, table, fib))
+        chars = _without(chars, pieces, _deleted_runs(word, table, fib))
     except struct.error as e:  # a piece table or PAPX page cut short
         raise Unreadable(f"旧版 .doc 的片段表已损坏（{e}），{_SAVE_AS}") from e
     body = _lines(chars[: fib["ccpText"]], marks, 0)
@@ -120,11 +126,13 @@ def _fib(word: bytes) -> dict[str, int]:
         raise Unreadable("旧版 .doc 的文件信息块（FIB）没有片段表位置（文件已损坏）")
     fc_clx, lcb_clx = struct.unpack_from("<II", word, pos + 2 + 8 * _FC_CLX)
     fc_bte, lcb_bte = struct.unpack_from("<II", word, pos + 2 + 8 * _FC_BTE_PAPX)
+    fc_chpx, lcb_chpx = struct.unpack_from("<II", word, pos + 2 + 8 * _FC_BTE_CHPX)
     counts = (ccp_text, ccp_ftn, ccp_hdd)
     if min(counts) < 0 or sum(counts) > len(word):
         raise Unreadable(f"旧版 .doc 声明的字数（{ccp_text}）超出文件内容（文件已损坏）")
     return {"flags": flags, "ccpText": ccp_text, "ccpFtn": ccp_ftn, "ccpHdd": ccp_hdd,
-            "fcClx": fc_clx, "lcbClx": lcb_clx, "fcBtePapx": fc_bte, "lcbBtePapx": lcb_bte}
+            "fcClx": fc_clx, "lcbClx": lcb_clx, "fcBtePapx": fc_bte, "lcbBtePapx": lcb_bte,
+            "fcBteChpx": fc_chpx, "lcbBteChpx": lcb_chpx}
 
 
 Piece = tuple[int, int, int, int]  # first CP, character count, first byte in WordDocument, width
@@ -175,7 +183,20 @@ def _piece_text(word: bytes, table: bytes, fib: dict[str, int]) -> tuple[str, li
 def _paragraph_runs(word: bytes, table: bytes, fib: dict[str, int]) -> list[tuple[int, int, int]]:
     """(first byte, end byte, table flags) of each run of paragraph properties, from the
     PAPX pages (PlcBtePapx -> 512-byte PapxFkp pages in WordDocument); [] when unreadable."""
-    fc, lcb = fib["fcBtePapx"], fib["lcbBtePapx"]
+    return _fkp_runs(word, table, fib["fcBtePapx"], fib["lcbBtePapx"], 13, _papx_flags)
+
+
+def _deleted_runs(word: bytes, table: bytes, fib: dict[str, int]) -> list[tuple[int, int, int]]:
+    """(first byte, end byte, 1) of each run of text deleted with changes tracked
+    (sprmCFRMarkDel in the CHPX pages): the document as it reads now leaves it out."""
+    runs = _fkp_runs(word, table, fib["fcBteChpx"], fib["lcbBteChpx"], 1, _chpx_deleted)
+    return [r for r in runs if r[2]]
+
+
+def _fkp_runs(word: bytes, table: bytes, fc: int, lcb: int, entry: int,
+              flags_of) -> list[tuple[int, int, int]]:
+    """Runs of a PlcBte (PAPX or CHPX): each 512-byte FKP page lists byte ranges and, per
+    range, a word offset (first byte of an `entry`-byte entry) to its properties."""
     if lcb < 8 or fc + lcb > len(table):
         return []
     n = (lcb - 4) // 8
@@ -186,14 +207,19 @@ def _paragraph_runs(word: bytes, table: bytes, fib: dict[str, int]) -> list[tupl
         if len(page) < 512:
             return []
         crun = page[511]
-        if 4 * (crun + 1) + 13 * crun > 511:
+        if 4 * (crun + 1) + entry * crun > 511:
             return []
         fcs = struct.unpack_from(f"<{crun + 1}I", page, 0)
         for j in range(crun):
-            at = 2 * page[4 * (crun + 1) + 13 * j]
-            runs.append((fcs[j], fcs[j + 1], _papx_flags(page, at) if at else 0))
+            at = 2 * page[4 * (crun + 1) + entry * j]
+            runs.append((fcs[j], fcs[j + 1], flags_of(page, at) if at else 0))
     runs.sort()
     return runs
+
+
+def _chpx_deleted(page: bytes, at: int) -> int:
+    return int(any(sprm == _SPRM_DELETED and value for sprm, value
+                   in _sprms(page, at + 1, at + 1 + page[at])))
 
 
 def _papx_flags(page: bytes, at: int) -> int:
@@ -203,7 +229,15 @@ def _papx_flags(page: bytes, at: int) -> int:
         start, end = at + 1, at + 2 * cb
     else:
         start, end = at + 2, at + 2 + 2 * page[at + 1]
-    pos, flags = start + 2, 0  # after istd
+    flags = 0
+    for sprm, value in _sprms(page, start + 2, end):  # after istd
+        if sprm in _SPRM_FLAGS and value:
+            flags |= _SPRM_FLAGS[sprm]
+    return flags
+
+
+def _sprms(page: bytes, pos: int, end: int):
+    """(sprm, first operand byte) of each property modifier in page[pos:end]."""
     end = min(end, len(page))
     while pos + 2 <= end:
         sprm = struct.unpack_from("<H", page, pos)[0]
@@ -213,10 +247,9 @@ def _papx_flags(page: bytes, at: int) -> int:
             if pos >= end:
                 break
             size = 1 + page[pos]
-        if sprm in _SPRM_FLAGS and pos < end and page[pos]:
-            flags |= _SPRM_FLAGS[sprm]
+        if pos < end:
+            yield sprm, page[pos]
         pos += size
-    return flags
 
 
 def _marks(chars: str, pieces: list[Piece], runs: list[tuple[int, int, int]]) -> dict[int, int]:
@@ -232,6 +265,24 @@ def _marks(chars: str, pieces: list[Piece], runs: list[tuple[int, int, int]]) ->
                 if i >= 0 and fc < runs[i][1]:
                     out[first + k] = runs[i][2]
     return out
+
+
+def _without(chars: str, pieces: list[Piece], runs: list[tuple[int, int, int]]) -> str:
+    """`chars` with the characters stored in `runs` turned into NUL (dropped by `_lines`;
+    the indexes of the others stay as they are)."""
+    if not runs:
+        return chars
+    out = list(chars)
+    ends = [r[1] for r in runs]  # runs are sorted and do not overlap
+    for first, count, at, width in pieces:
+        end = at + width * count
+        i = bisect.bisect_right(ends, at)  # the first run ending after the piece starts
+        while i < len(runs) and runs[i][0] < end:
+            lo, hi = max(runs[i][0], at), min(runs[i][1], end)
+            a, b = first + (lo - at) // width, first + (hi - at + width - 1) // width
+            out[a:b] = "\x00" * (b - a)
+            i += 1
+    return "".join(out)
 
 
 # cp1252, with the bytes it leaves undefined (0x81, 0x8D, ...) taken as Latin-1.

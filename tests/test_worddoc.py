@@ -46,6 +46,18 @@ def _field(paragraph, instr: str, result: str) -> None:
         paragraph._p.append(parse_xml(xml))
 
 
+def _to_doc(d, tmp_path: Path) -> Path:
+    src = tmp_path / "通知.docx"
+    d.save(src)
+    subprocess.run(["soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "doc", "--outdir", str(tmp_path / "out"), str(src)],
+                   capture_output=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
+    out = tmp_path / "out" / "通知.doc"
+    assert out.is_file(), "LibreOffice made no .doc"
+    return out
+
+
 def _made_doc(tmp_path: Path) -> Path:
     import docx
 
@@ -67,15 +79,7 @@ def _made_doc(tmp_path: Path) -> Path:
     footer = section.footer.paragraphs[0]
     _field(footer, "PAGE", "1")  # a page number: left out
     section.footer.add_paragraph("示例市直机关工委办公室印发")
-    src = tmp_path / "通知.docx"
-    d.save(src)
-    subprocess.run(["soffice", "--headless", "--norestore",
-                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-                    "--convert-to", "doc", "--outdir", str(tmp_path / "out"), str(src)],
-                   capture_output=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
-    out = tmp_path / "out" / "通知.doc"
-    assert out.is_file(), "LibreOffice made no .doc"
-    return out
+    return _to_doc(d, tmp_path)
 
 
 @pytest.mark.slow  # two real soffice processes (make the .doc, read it the LibreOffice way)
@@ -93,6 +97,24 @@ def test_own_doc_reads_as_through_libreoffice(tmp_path: Path, monkeypatch) -> No
                     "各党支部：现将有关事项通知如下。", "|支部|书记|人数|", "|第一支部||12|",
                     "|第二支部|李四 兼组织委员|9|", "特此通知。", "中共示例市直机关工委",
                     "示例市直机关工委办公室印发"]
+
+
+@pytest.mark.slow  # a real soffice process makes the .doc
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_tracked_changes_read_as_the_text_now_reads(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    w = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+         'w:author="张三" w:date="2024-01-01T00:00:00Z"')
+    d = docx.Document()
+    p = d.add_paragraph("会议定于")
+    p._p.append(parse_xml(f'<w:del {w} w:id="1"><w:r><w:delText>周一</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:ins {w} w:id="2"><w:r><w:t>周三</w:t></w:r></w:ins>'))
+    p.add_run("召开。")
+    d.add_paragraph("请准时参加。")
+    text = read_word_binary(_to_doc(d, tmp_path).read_bytes())
+    assert text.split("\n") == ["会议定于周三召开。", "请准时参加。"]
 
 
 @pytest.mark.parametrize("name", SAMPLES)
