@@ -117,6 +117,37 @@ def test_tracked_changes_read_as_the_text_now_reads(tmp_path: Path) -> None:
     assert text.split("\n") == ["会议定于周三召开。", "请准时参加。"]
 
 
+@pytest.mark.slow  # a real soffice process makes the .doc
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_compressed_cp1252_piece(tmp_path: Path) -> None:
+    """Word stores text that cp1252 can hold one byte a character (fCompressed); LibreOffice
+    writes UTF-16 only, so its piece is rewritten here as Word would store it."""
+    import docx
+    import olefile
+
+    line = "Party branch meeting – “agenda” café €5"
+    d = docx.Document()
+    d.add_paragraph(line)
+    doc = _to_doc(d, tmp_path)
+    with olefile.OleFileIO(str(doc), write_mode=True) as ole:
+        word = bytearray(ole.openstream("WordDocument").read())
+        name = "1Table" if struct.unpack_from("<H", word, 0x0A)[0] & 0x0200 else "0Table"
+        table = bytearray(ole.openstream(name).read())
+        pos = 32  # the FIB opens the WordDocument stream
+        pos += 2 + 2 * struct.unpack_from("<H", word, pos)[0]
+        pos += 2 + 4 * struct.unpack_from("<H", word, pos)[0]
+        fc_clx = struct.unpack_from("<I", word, pos + 2 + 8 * 33)[0]
+        assert table[fc_clx] == 0x02  # the Pcdt, no Prc before it
+        pcd = fc_clx + 5 + 8  # one piece: two CPs, then its Pcd
+        fc = struct.unpack_from("<I", table, pcd + 2)[0]
+        assert word[fc : fc + 2 * len(line)].decode("utf-16-le") == line
+        word[fc : fc + len(line) + 1] = (line + "\r").encode("cp1252")
+        struct.pack_into("<I", table, pcd + 2, (fc * 2) | 0x40000000)
+        ole.write_stream("WordDocument", bytes(word))
+        ole.write_stream(name, bytes(table))
+    assert read_word_binary(doc.read_bytes()) == line
+
+
 @pytest.mark.parametrize("name", SAMPLES)
 def test_real_samples_without_libreoffice(realdocs: Path, name: str, no_libreoffice) -> None:
     path = realdocs / "formats" / name
