@@ -168,7 +168,6 @@ def _read_docx(data: bytes) -> ReadResult:
 
     docx = require("docx", feature="读取 .docx 文件", install="pip install python-docx")
     from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise Unreadable("not a valid .docx (not a zip package)")
@@ -176,7 +175,7 @@ def _read_docx(data: bytes) -> ReadResult:
     lines: list[str] = []
     for block in _body_blocks(doc.element.body):
         if block.tag.endswith("}p"):
-            lines.append(Paragraph(block, doc).text)
+            lines.append(paragraph_text(block))
         else:
             lines.extend(_table_lines(Table(block, doc)))
     return "\n".join(lines + _margin_lines(doc, set(lines))), (), {}
@@ -193,7 +192,7 @@ def _margin_lines(doc, body: set[str]) -> list[str]:
             try:
                 if part.is_linked_to_previous:
                     continue
-                found = [p.text for p in part.paragraphs]
+                found = [paragraph_text(p._p) for p in part.paragraphs]
                 found += [line for t in part.tables for line in _table_lines(t)]
             except (KeyError, ValueError, AttributeError):  # a dangling header reference
                 continue
@@ -202,6 +201,35 @@ def _margin_lines(doc, body: set[str]) -> list[str]:
                         and strip_page_numbers(line).strip()):
                     out.append(line)
     return out
+
+
+# A paragraph's text as Word shows it with changes accepted. python-docx's Paragraph.text
+# reads only direct runs and hyperlinks, so text inside tracked insertions (修订 mode,
+# common in drafts), smart tags or custom XML was silently lost.
+_SKIP = {"del", "moveFrom", "Fallback", "txbxContent", "pPr", "rPr", "instrText",
+         "delText", "fldData"}
+_CHARS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+
+
+def paragraph_text(p) -> str:
+    """The text of a w:p element: every w:t in order, except deleted or moved-away text
+    and the duplicate fallback copy of drawings; tabs and breaks as characters."""
+    out: list[str] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
+            if tag in _SKIP:
+                continue
+            if tag == "t":
+                out.append(child.text or "")
+            elif tag in _CHARS:
+                out.append(_CHARS[tag])
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
 
 
 def _body_blocks(body):
@@ -224,7 +252,8 @@ def _table_lines(table) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            texts = (paragraph_text(p._p).strip() for p in cell.paragraphs)
+            cells.append(" ".join(t for t in texts if t))
         if any(cells):
             lines.append("|" + "|".join(c.replace("\n", " ") for c in cells) + "|")
     return lines

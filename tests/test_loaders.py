@@ -301,3 +301,35 @@ def test_realdocs_html_keeps_articles_drops_boilerplate() -> None:
         assert len(text) > 1000, path.name
         for junk in ("网站标识码", "ICP备", "无障碍", "当前位置"):
             assert junk not in text, (path.name, junk)
+
+
+def test_docx_tracked_changes_read_as_accepted(tmp_path: Path) -> None:
+    """A draft in 修订 mode: inserted text (w:ins), smart tags and hyperlinks are text,
+    deleted text (w:del) is not — python-docx's Paragraph.text dropped the insertions."""
+    import docx
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    d = docx.Document()
+    p = d.add_paragraph("第三条　党员应当按月交纳党费，")
+
+    def run_in(parent_tag: str, text: str, text_tag: str = "w:t") -> None:
+        wrap = etree.SubElement(p._p, qn(parent_tag))
+        if parent_tag in ("w:ins", "w:del"):
+            wrap.set(qn("w:id"), str(len(p._p)))
+            wrap.set(qn("w:author"), "审核人")
+        t = etree.SubElement(etree.SubElement(wrap, qn("w:r")), qn(text_tag))
+        t.text = text
+
+    run_in("w:ins", "特殊情况可以按季度交纳，")
+    run_in("w:del", "不得延期，", "w:delText")
+    run_in("w:smartTag", "具体办法另行制定。")
+    cell = d.add_table(rows=1, cols=1).cell(0, 0)
+    p = cell.paragraphs[0]
+    run_in("w:ins", "表内插入的文字")
+    path = tmp_path / "修订稿.docx"
+    d.save(path)
+    text = load_file(path).text
+    assert "第三条　党员应当按月交纳党费，特殊情况可以按季度交纳，具体办法另行制定。" in text
+    assert "不得延期" not in text
+    assert "|表内插入的文字|" in text
