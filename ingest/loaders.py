@@ -58,11 +58,16 @@ from ingest.limits import check_html, check_pdf, check_zip, read_bounded
 from ingest.ocr import OCR_KEYS, read_image
 from ingest.pdf import read_pdf
 from ingest.pdf_lines import strip_page_numbers
-from ingest.textfile import Unreadable, clean_overrides, decode_text, split_front_matter
+from ingest.textfile import (
+    ReadResult,
+    Unreadable,
+    clean_overrides,
+    decode_text,
+    split_front_matter,
+)
 
 SIDECAR_SUFFIX = ".meta.json"
 # What a reader returns: text, page starts (offsets in that text), metadata overrides.
-ReadResult = tuple[str, tuple[int, ...], dict[str, str]]
 
 
 @dataclass(frozen=True)

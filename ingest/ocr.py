@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from core.errors import require
 from ingest.layout import Piece, layout_lines
-from ingest.textfile import Unreadable
+from ingest.textfile import Unreadable, join_pages
 
 LOW_CONFIDENCE = 0.85  # a page under this mean score is named for checking
 # PDF pages are rendered at this resolution: body text (10.5-16 pt) is 22-33 px high,
@@ -197,8 +197,4 @@ def read_image(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
     texts = [results[i].text for i in range(1, len(frames) + 1)]
     if not any(t.strip() for t in texts):
         raise Unreadable("图片中没有识别出文字（OCR 未找到文字）")
-    starts, pos = [], 0
-    for t in texts:
-        starts.append(pos)
-        pos += len(t) + 1
-    return "\n".join(texts), tuple(starts), ocr_overrides(results)
+    return join_pages(texts, ocr_overrides(results))

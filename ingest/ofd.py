@@ -20,7 +20,7 @@ from core.config import IngestLimits
 from ingest.layout import Piece, layout_lines
 from ingest.ocr import OcrPage, image_frames, ocr_overrides, recognize, report_page
 from ingest.pdf_lines import strip_page_numbers
-from ingest.textfile import Unreadable
+from ingest.textfile import Unreadable, join_pages
 from ingest.zipparts import ZipParts
 
 _MAX_NESTING = 8  # composite units placing composite units
@@ -233,11 +233,7 @@ def read_ofd(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
         if doc.images:
             raise Unreadable("OFD 页面只有图片，OCR 也未识别出文字")
         raise Unreadable("OFD 中没有文字")
-    starts, pos = [], 0
-    for p in pages:
-        starts.append(pos)
-        pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), ocr_overrides(results)
+    return join_pages(pages, ocr_overrides(results))
 
 
 def _recognize(doc: _Doc, scans: dict[int, list[str]]) -> dict[int, OcrPage]:

@@ -15,7 +15,7 @@ import io
 from core.errors import require
 from ingest.ocr import ocr_overrides, pdf_page_images, recognize_pages, usable_text
 from ingest.pdf_lines import strip_page_numbers
-from ingest.textfile import Unreadable
+from ingest.textfile import Unreadable, join_pages
 
 _STAMP_CHARS = 40
 
@@ -66,11 +66,7 @@ def read_pdf(data: bytes) -> tuple[str, tuple[int, ...], dict[str, str]]:
                 pages[i] = text
     if not any(p.strip() for p in pages):
         raise Unreadable("扫描版 PDF：既没有文字层，OCR 也未识别出文字")
-    starts, pos = [], 0
-    for p in pages:
-        starts.append(pos)
-        pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), ocr_overrides(results)
+    return join_pages(pages, ocr_overrides(results))
 
 
 def _page_text(page) -> str:

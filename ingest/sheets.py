@@ -17,10 +17,9 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 
-from ingest.textfile import Unreadable
+from ingest.textfile import ReadResult, Unreadable, join_pages
 from ingest.zipparts import ZipParts
 
-ReadResult = tuple[str, tuple[int, ...], dict[str, str]]
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -46,14 +45,6 @@ class _Zip(ZipParts):
                 out[rel.get("Id")] = (target.lstrip("/") if target.startswith("/")
                                       else posixpath.normpath(posixpath.join(folder, target)))
         return out
-
-
-def _pages(pages: list[str]) -> ReadResult:
-    starts, pos = [], 0
-    for p in pages:
-        starts.append(pos)
-        pos += len(p) + 1
-    return "\n".join(pages), tuple(starts), {}
 
 
 def _text_of(el: ET.Element) -> str:
@@ -195,7 +186,7 @@ def read_xlsx(data: bytes) -> ReadResult:
             pages.append(sheet_page(sheet.get("name") or "", rows))
     if not pages:
         raise Unreadable("no text found in file (all sheets are empty)")
-    return _pages(pages)
+    return join_pages(pages)
 
 
 def read_pptx(data: bytes) -> ReadResult:
@@ -216,4 +207,4 @@ def read_pptx(data: bytes) -> ReadResult:
         pages.append("\n".join(p for p in paras if p))
     if not any(p.strip() for p in pages):
         raise Unreadable("no text found in file (slides have no text)")
-    return _pages(pages)
+    return join_pages(pages)

@@ -44,6 +44,19 @@ KEY_ALIASES = {
 }
 
 
+# What a reader returns: the text, each page's start offset in it, and metadata overrides.
+ReadResult = tuple[str, tuple[int, ...], dict[str, str]]
+
+
+def join_pages(pages: list[str], overrides: dict[str, str] | None = None) -> ReadResult:
+    """Pages joined by newlines, with the offset where each page starts (for citations)."""
+    starts, pos = [], 0
+    for p in pages:
+        starts.append(pos)
+        pos += len(p) + 1
+    return "\n".join(pages), tuple(starts), overrides or {}
+
+
 class Unreadable(Exception):
     """Raised by readers; the loader turns it into a LoadError with the path."""
 

@@ -9,8 +9,8 @@ top-left cell; error cells are empty.
 from __future__ import annotations
 
 from core.errors import require
-from ingest.sheets import ReadResult, _pages, cell_text, sheet_page
-from ingest.textfile import Unreadable
+from ingest.sheets import cell_text, sheet_page
+from ingest.textfile import ReadResult, Unreadable, join_pages
 
 
 def _value(book, cell) -> str:
@@ -61,4 +61,4 @@ def read_xls(data: bytes) -> ReadResult:
         book.release_resources()
     if not pages:
         raise Unreadable("表格中没有文字（所有工作表都是空的）")
-    return _pages(pages)
+    return join_pages(pages)
