@@ -16,26 +16,28 @@ import time
 from pathlib import Path
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process (Linux /proc; 0 elsewhere)."""
+def _status_mb(field: str) -> float | None:
+    """A memory line of /proc/self/status in MB (Linux; None elsewhere)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
-    return 0.0
+    return None
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process (0 where /proc is missing)."""
+    return _status_mb("VmRSS") or 0.0
 
 
 def peak_mb() -> float:
     """Peak resident set size of this process image (VmHWM: ru_maxrss would carry the
     parent's peak over fork and exec on Linux)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
+    found = _status_mb("VmHWM")
+    if found is not None:
+        return found
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
