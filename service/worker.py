@@ -169,13 +169,13 @@ def _receive(child: subprocess.Popen, seconds: float | None) -> tuple:
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     parts: list[bytes] = []
+    # poll, not select: select() refuses descriptors above 1023, which a long-running
+    # process (the app, kb serve, a test session) can reach.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     while n:
         if deadline is not None:
             left = deadline - time.monotonic()
-            # poll, not select: select() refuses descriptors above 1023, which a
-            # long-running process (the app, kb serve, a test session) can reach.
-            poller = select.poll()
-            poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
             if left <= 0 or not poller.poll(left * 1000):
                 raise FileTimeout
         block = os.read(fd, min(n, 1 << 20))
