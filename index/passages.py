@@ -1,13 +1,22 @@
-"""What the embedder sees of a chunk: the whole chunk, plus windows of its sentences.
+"""What the embedder sees of a chunk: windows of its sentences.
 
 A chunk of 800 characters is one mean-pooled vector: a single fact in it is
 diluted by everything around it, and a question about that fact ranks the chunk
-low. So a chunk longer than one window is also embedded as windows of whole
-sentences (about `window_chars` each), and a chunk's vector score is its best
-passage's. Measured in evals/README.md: the vector retriever alone went from hit@5
-0.705 to 0.826 on the quiz set, and hybrid MRR@10 on corpus/ from 0.724 to 0.749.
+low. So a chunk longer than one window is embedded as windows of whole sentences
+(about `window_chars` each), and a chunk's vector score is its best window's.
+Measured in evals/README.md: the vector retriever alone went from hit@5 0.705 to
+0.826 on the quiz set, and hybrid MRR@10 on corpus/ from 0.724 to 0.749.
 
-Every passage is stored under its own vector id; `chunk_of` maps it back.
+Until issue 16 such a chunk was also embedded whole, which embedded its text twice.
+Without the whole-chunk vector (same run, all 434 answerable evaluation questions):
+hybrid MRR@10 0.801 → 0.804 and answer hit 0.772 → 0.779, hybrid hit@5 0.926 → 0.912,
+vector-only hit@5 0.823 → 0.795; the ingest embeds about 1.24× the text instead of
+2.1× (evals/README.md). Indexes built before keep their whole-chunk vectors until
+their documents are ingested again; both kinds are searched alike.
+
+Every passage is stored under its own vector id; `chunk_of` maps it back. A chunk's
+last passage carries the chunk id itself, and passages are written in order, so a
+chunk whose own id is stored has all its windows stored too (`IndexStore.reconcile`).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ _SEP = ":w"
 
 @dataclass(frozen=True)
 class Passage:
-    """One embedded view of a chunk: the whole chunk or a window of its sentences."""
+    """One embedded view of a chunk: a window of its sentences, or the whole chunk."""
 
     vector_id: str
     chunk: Chunk
@@ -38,7 +47,7 @@ class Passage:
     @property
     def embed_text(self) -> str:
         """What the embedder sees: the chunk's title and heading path, then the span
-        (for the whole chunk, the same text as `index.store.index_text`)."""
+        (for a whole chunk, the same text as `index.store.index_text`)."""
         return f"{chunk_head(self.chunk)}\n{self.text}"
 
 
@@ -71,12 +80,10 @@ def windows(chunk: Chunk, window_chars: int) -> list[tuple[int, int]]:
 
 
 def passages(chunk: Chunk, window_chars: int) -> list[Passage]:
-    """The passages embedded for a chunk. Windows come before the whole chunk: the
-    vector store is written in this order, so a chunk whose whole vector is stored
-    has all its windows stored too (what `IndexStore.reconcile` relies on)."""
-    whole = Passage(chunk.chunk_id, chunk, chunk.start, chunk.end)
+    """The passages embedded for a chunk: its windows, or the whole chunk when it fits
+    in one. The last one's vector id is the chunk id."""
     spans = windows(chunk, window_chars) if window_chars > 0 else []
     if len(spans) <= 1:
-        return [whole]
-    return [Passage(f"{chunk.chunk_id}{_SEP}{i}", chunk, s, e)
-            for i, (s, e) in enumerate(spans)] + [whole]
+        return [Passage(chunk.chunk_id, chunk, chunk.start, chunk.end)]
+    ids = [f"{chunk.chunk_id}{_SEP}{i}" for i in range(len(spans) - 1)] + [chunk.chunk_id]
+    return [Passage(v, chunk, s, e) for v, (s, e) in zip(ids, spans, strict=True)]

@@ -152,7 +152,7 @@ class IndexStore:
             n_vectors = self.vectors.count()
         except StoreDamagedError as exc:
             raise damaged(self.config.index_dir, str(exc)) from None
-        # Each chunk has at least its whole-chunk vector (windows come on top). While a
+        # Each chunk has at least one vector (its own id, index.passages). While a
         # writer replaces a document its vectors are briefly gone: not a fault then.
         if n_vectors < n_chunks and not writer_active(self.config.index_dir) \
                 and not self._writer_elsewhere():
@@ -250,7 +250,7 @@ class IndexStore:
         orphans = {v for v in in_vectors if chunk_of(v) not in known}
         if orphans:
             self.vectors.delete_ids(orphans)
-        # A chunk's whole-chunk vector (id = chunk id) is written after its windows.
+        # The vector with a chunk's own id is written last of its passages.
         redo = [d for d, ids in by_doc.items() if not in_vectors.issuperset(ids)]
         for d in redo:
             self.docstore.forget_hash(d)

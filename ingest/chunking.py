@@ -52,7 +52,7 @@ class ChunkSettings:
     max_chars: int = 800
     min_chars: int = 300
     overlap_sentences: int = 0
-    # A chunk longer than this is also embedded as windows of its sentences (0 = never;
+    # A chunk longer than this is embedded as windows of its sentences (0 = never;
     # index.passages). 250 measured in evals/README.md.
     window_chars: int = 250
     # Bumped whenever the chunker's rules change, so an index chunked by older rules

@@ -1,4 +1,4 @@
-"""Passages: what the embedder sees of a chunk (whole chunk + sentence windows)."""
+"""Passages: what the embedder sees of a chunk (sentence windows, or the whole chunk)."""
 
 from __future__ import annotations
 
@@ -18,25 +18,26 @@ def _chunk(text: str) -> Chunk:
                  text=text)
 
 
-def test_long_chunk_gets_sentence_windows_before_its_whole_vector() -> None:
+def test_long_chunk_is_embedded_as_sentence_windows_only_the_last_with_its_id() -> None:
     c = _chunk(LONG)
     ps = passages(c, 250)
     assert len(ps) > 2
-    assert ps[-1].vector_id == c.chunk_id and ps[-1].text == c.text
+    # no whole-chunk passage: the chunk's text is embedded once
+    assert all(p.text != c.text for p in ps)
+    assert ps[-1].vector_id == c.chunk_id  # written last: reconcile's completeness mark
     assert all(chunk_of(p.vector_id) == c.chunk_id for p in ps)
     assert len({p.vector_id for p in ps}) == len(ps)
-    wins = ps[:-1]
     # windows are whole sentences, in order, cover the chunk, and stay within the size
-    assert "".join(p.text for p in wins) == c.text
-    assert all(p.text.endswith("。") and len(p.text) <= 250 for p in wins)
-    assert all(a.end == b.start for a, b in zip(wins, wins[1:], strict=False))
-    assert wins[1].embed_text == f"标题 一、总体要求\n{wins[1].text}"
-    assert ps[-1].embed_text == index_text(c)  # the whole chunk: what BM25 indexes too
+    assert "".join(p.text for p in ps) == c.text
+    assert all(p.text.endswith("。") and len(p.text) <= 250 for p in ps)
+    assert all(a.end == b.start for a, b in zip(ps, ps[1:], strict=False))
+    assert ps[1].embed_text == f"标题 一、总体要求\n{ps[1].text}"
 
 
 def test_short_chunk_and_window_zero_give_the_whole_chunk_only() -> None:
     short = _chunk("只有一句话。")
     assert [p.vector_id for p in passages(short, 250)] == [short.chunk_id]
+    assert passages(short, 250)[0].embed_text == index_text(short)  # what BM25 indexes
     assert [p.vector_id for p in passages(_chunk(LONG), 0)] == ["c0ffee0123456789"]
 
 

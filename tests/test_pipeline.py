@@ -135,6 +135,30 @@ def test_killed_ingest_recovers(small_corpus, config, embedder, tmp_path):
     assert s.search("青年干部", k=1, mode="vector")
 
 
+def test_a_chunk_missing_its_last_window_is_embedded_again(tmp_path, config, embedder):
+    """Windows-only chunks (index.passages): the vector with the chunk's own id is written
+    last, so a write cut before it leaves the document to be redone, not half-embedded."""
+    from index.store import IndexStore
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    (folder / "gongzuo_baogao.txt").write_text("示例市机关工委工作报告\n\n" + "".join(
+        f"第{i}项工作由示例市第{i}个单位牵头落实，按季度报送进展，年底前完成验收。"
+        for i in range(1, 21)), encoding="utf-8")
+    _ingest(config, [folder], embedder)
+    store = IndexStore(config)
+    ids = store.vectors.all_ids()
+    windowed = sorted({chunk_of(v) for v in ids if chunk_of(v) != v})
+    assert windowed, "the test corpus needs a chunk longer than one window"
+    assert all(c in ids for c in windowed)  # each ends with its own id
+    store.vectors.delete_ids({windowed[0]})  # as if the write stopped before it
+    store.close()
+    r = _ingest(config, [folder], embedder)
+    assert r.repaired == (0, 1) and len(r.updated) == 1
+    docstore_ids, vector_ids = _consistent(config)
+    assert docstore_ids == vector_ids
+
+
 def test_embedding_model_mismatch_is_refused(small_corpus, config, embedder):
     from core.errors import IndexMismatchError
 
