@@ -38,7 +38,7 @@ from evals.ocrbench import bench_ocr
 from evals.sets import ROOT, corpus_set
 
 CACHE = ROOT / ".kb" / "bench"
-SYNTHETIC_VERSION = "2"  # bump when _synthetic changes what it writes
+SYNTHETIC_VERSION = "3"  # bump when _synthetic (or index.passages) changes what it writes
 QUICK_DOCS = 5  # documents the quick bench ingests (the full bench: all of corpus/)
 
 
@@ -247,6 +247,8 @@ def _synthetic(cfg: Config, size: int, sentences: list[str], vectors: np.ndarray
         rows.append((doc, chunks))
         tokens.update({c.chunk_id: t for c, t in zip(chunks, picked, strict=True)})
     _bulk_vectors(store, ids, metas, np.concatenate(vecs_parts))
+    store.vectors = store.open_vectors()  # the bulk load made a new collection
+    store.vectors_rewritten()  # so the vector mirror is written from it on close
     store.docstore.put_many(rows)  # after the vectors, as a real ingest writes
     store.docstore.put_tokens(store.dict_fp, tokens)
     store.docstore.checkpoint()

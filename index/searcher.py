@@ -203,7 +203,7 @@ class Searcher:
         if hidden and allowed is not None and len(allowed) == self._visible_count(hidden):
             doc_ids = None  # only visibility restricts: the metadata filter says it all
         # A long chunk has several passages (index.passages); its score is its best one's.
-        got = self.store.vectors.query(qv, k * PASSAGES_PER_CHUNK, doc_ids, hidden=hidden)
+        got = self.store.query_vectors(qv, k * PASSAGES_PER_CHUNK, doc_ids, hidden=hidden)
         best: dict[str, float] = {}
         for vid, sim in got:
             cid = chunk_of(vid)

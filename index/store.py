@@ -50,6 +50,7 @@ from index.layout import (
 from index.lock import try_writer_lock, writer_active
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
+from index.vecmirror import STATE_KEY, MirrorSession, VectorMirror
 from index.vectors import VectorIndex
 
 
@@ -127,10 +128,45 @@ class IndexStore:
                 f"请把 KB_EMBED_MODEL 设为建库时的模型，或导入到新的索引目录"
             )
         self.dict_fp = dictionary_fingerprint(config.user_dicts)
+        self._vectors: VectorIndex | None = None
+        # Readers of an embedded store search the memory-mapped mirror when it is
+        # current, and open Chroma only when not (index.vecmirror).
+        self.mirror: VectorMirror | None = None
+        self._session: MirrorSession | None = None
+        local = not config.chroma.host
+        if create and local:
+            self._session = MirrorSession.begin(root, self.docstore)
         if vectors:
-            self.vectors = self.open_vectors()
+            if not create and local:
+                self.mirror = VectorMirror.open(root, self.docstore.get_setting(STATE_KEY))
+            if self.mirror is None:
+                self._vectors = self.open_vectors()
             if not create:
                 self._check_vectors()
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """Chroma's collection (opened on first use by a reader with a current mirror)."""
+        if self._vectors is None:
+            self._vectors = self.open_vectors()
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value: VectorIndex) -> None:
+        self._vectors = value
+
+    def vectors_rewritten(self) -> None:
+        """A writer changed vectors directly (a repair, a bulk load): the mirror is then
+        rewritten whole when the store closes."""
+        if self._session is not None:
+            self._session.full = True
+
+    def query_vectors(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None,
+                      hidden: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Nearest passage vectors: from the mirror when current, else from Chroma."""
+        if self.mirror is not None:
+            return self.mirror.query(vector, k, doc_ids, hidden=hidden)
+        return self.vectors.query(vector, k, doc_ids, hidden=hidden)
 
     def open_vectors(self) -> VectorIndex:
         """The vector store; a reader's missing or damaged store raises StoreDamagedError."""
@@ -149,7 +185,7 @@ class IndexStore:
             raise damaged(self.config.index_dir,
                           f"文档库无法读取（{db_reason(exc)}）") from None
         try:
-            n_vectors = self.vectors.count()
+            n_vectors = self.mirror.count() if self.mirror is not None else self.vectors.count()
         except StoreDamagedError as exc:
             raise damaged(self.config.index_dir, str(exc)) from None
         # Each chunk has at least one vector (its own id, index.passages). While a
@@ -190,6 +226,7 @@ class IndexStore:
                          passages: Sequence[Passage], vectors: np.ndarray,
                          label: str = "") -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
+        self._touch(doc.doc_id)
         self.vectors.delete_doc(doc.doc_id)
         if passages:
             self.vectors.add(passages, vectors)
@@ -199,6 +236,7 @@ class IndexStore:
                           vectors: np.ndarray) -> None:
         """Add the vectors of a document already in the docstore without its hash (an
         early-lexical write), then record its hash: complete only once both are there."""
+        self._touch(doc.doc_id)
         self.vectors.delete_doc(doc.doc_id)
         if passages:
             self.vectors.add(passages, vectors)
@@ -217,13 +255,21 @@ class IndexStore:
             self.remove_document(did)
         return list(gone.values())
 
+    def _touch(self, doc_id: str) -> None:
+        if self._session is not None:
+            self._session.touch(doc_id)
+
     def close(self) -> None:
-        """Close; a writer on a Chroma server first publishes its changes (index.remote)."""
+        """Close; a writer on a Chroma server first publishes its changes (index.remote),
+        an embedded one rewrites the vector mirror."""
         try:
             if self.writable and self.config.chroma.host:
                 from index.remote import publish
 
                 publish(self)
+            if self._session is not None:
+                session, self._session = self._session, None
+                session.finish(self._vectors)
         finally:
             self.docstore.close()
 
@@ -239,6 +285,7 @@ class IndexStore:
 
     def remove_document(self, doc_id: str) -> None:
         """Delete a document from the docstore first, then its vectors."""
+        self._touch(doc_id)
         self.docstore.delete(doc_id)
         self.vectors.delete_doc(doc_id)
 
@@ -249,6 +296,7 @@ class IndexStore:
         in_vectors = self.vectors.all_ids()
         orphans = {v for v in in_vectors if chunk_of(v) not in known}
         if orphans:
+            self.vectors_rewritten()  # orphans belong to no known document
             self.vectors.delete_ids(orphans)
         # The vector with a chunk's own id is written last of its passages.
         redo = [d for d, ids in by_doc.items() if not in_vectors.issuperset(ids)]

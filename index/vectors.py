@@ -212,6 +212,44 @@ class VectorIndex:
                 return out
             offset += len(ids)
 
+    def rows(self, doc_ids: Sequence[str] | None = None):
+        """Every vector (or those of `doc_ids`) with its id, document and visibility
+        level, for the memory-mapped mirror (index.vecmirror)."""
+        from index.vecmirror import Rows
+
+        ids: list[str] = []
+        docs: list[str] = []
+        levels: list[str] = []
+        parts: list[np.ndarray] = []
+
+        def take(got) -> int:
+            got_ids = got["ids"]
+            ids.extend(got_ids)
+            for m in got["metadatas"] or [{}] * len(got_ids):
+                m = m or {}
+                docs.append(str(m.get("doc_id") or m.get("ref_doc_id") or ""))
+                levels.append(str(m.get("visibility") or ""))
+            if len(got_ids):
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+            return len(got_ids)
+
+        include = ["embeddings", "metadatas"]
+        if doc_ids is None:
+            offset = 0
+            while True:
+                n = take(self._collection.get(include=include, limit=5000, offset=offset))
+                if n < 5000:
+                    break
+                offset += n
+        else:
+            wanted = list(doc_ids)
+            for i in range(0, len(wanted), 200):
+                take(self._collection.get(where={"doc_id": {"$in": wanted[i : i + 200]}},
+                                          include=include))
+        if not ids:
+            return Rows.empty()
+        return Rows(ids, docs, levels, np.concatenate(parts))
+
     def count(self) -> int:
         try:
             return self._collection.count()

@@ -102,6 +102,7 @@ def _reembed(config: Config, up: Checkup, emb: Embedder, settings: ChunkSettings
         if damaged and not config.chroma.host:
             shutil.rmtree(config.index_dir / "chroma", ignore_errors=True)
         store.vectors = store.open_vectors()
+        store.vectors_rewritten()
         if damaged and config.chroma.host:
             store.vectors.delete_ids(store.vectors.all_ids())
         if up.orphan_vectors and not damaged:
