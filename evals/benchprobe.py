@@ -62,7 +62,7 @@ def main() -> int:
     config = load_config(index_dir=index)
     tokenize = make_tokenizer_for(config)
     steps["tokenizer"] = rss_mb()
-    store = IndexStore(config)  # Chroma opens and loads its HNSW index (the count check)
+    store = IndexStore(config)  # the vector mirror, mapped (or Chroma, loading its HNSW)
     steps["vectors_hnsw"] = rss_mb()
     searcher = Searcher(store, tokenize, embedder_factory(config))
     steps["docs_chunks_bm25"] = rss_mb()
@@ -79,7 +79,9 @@ def main() -> int:
              "bm25_matrix_mb_on_disk": round(sum(
                  bm25[k].nbytes for k in ("data", "indices", "indptr") if k in bm25) / 2**20, 1),
              "bm25_mapped": type(bm25.get("data")).__name__ == "memmap",
-             "vectors": store.vectors.count()}
+             "vectors": store.mirror.count() if store.mirror is not None
+             else store.vectors.count(),
+             "vector_mirror": store.mirror is not None}
     searcher.search(queries[0], k=10, mode="bm25")
     steps["bm25_query"] = rss_mb()
     searcher.embedder.embed_queries(["预热"])

@@ -216,6 +216,20 @@ class DocStore:
         ):
             yield _doc_from_row(row)
 
+    def stored_documents(self) -> Iterator[Document]:
+        """Every stored document, its text read only when first used (index.doctext)."""
+        from index.doctext import StoredDocument, TextLoader
+
+        loader = TextLoader(self.path, _connect_readonly)
+        for doc_id, source, h, meta, pages in self._db.execute(
+            "SELECT doc_id, source, content_hash, meta, page_starts FROM documents "
+            "ORDER BY source"
+        ):
+            m = DocMeta(**json.loads(meta))
+            yield StoredDocument(loader=loader, doc_id=doc_id, source=source, meta=m,
+                                 content_hash=h, page_starts=tuple(json.loads(pages)),
+                                 visibility=m.visibility or PUBLIC)
+
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute(
             "SELECT doc_id, source, content_hash, text, meta, page_starts FROM documents "

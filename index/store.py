@@ -317,7 +317,7 @@ class IndexStore:
         """
         try:
             with self.docstore.reading():
-                docs = {d.doc_id: d for d in self.docstore.documents()}
+                docs = {d.doc_id: d for d in self.docstore.stored_documents()}
                 rows = self.docstore.chunk_rows()
                 chunks = ChunkTable(docs, *rows)
                 ids = chunks.ids
@@ -370,12 +370,25 @@ class IndexStore:
     def save_cached(self, kind: str, rows: dict[str, tuple[str, str]]) -> bool:
         """Keep per-document results (docstore `cached`) for the next open; like a rebuilt
         BM25, only when the writer lock is free (a reader never waits). True when saved."""
+        return self._save(lambda ds: ds.put_cached(kind, rows))
+
+    def save_setting(self, key: str, value: str) -> bool:
+        """Keep a computed value in the docstore's settings, as `save_cached`."""
+        return self._save(lambda ds: ds.set_setting(key, value))
+
+    def _save(self, write) -> bool:
+        if self.writable:
+            try:
+                write(self.docstore)
+                return True
+            except (OSError, sqlite3.DatabaseError):
+                return False
         lock = try_writer_lock(self.config.index_dir)
         if lock is None:
             return False
         try:
             with self._writing_docstore() as ds:
-                ds.put_cached(kind, rows)
+                write(ds)
             return True
         except (OSError, sqlite3.DatabaseError):
             return False  # a full disk or a read-only index: computed again next time

@@ -3,13 +3,18 @@
 Reading the facts and citations of every document's text (validity.status.read_document)
 was the part of opening an index that grew with it (about 8 s at 100k chunks). Each
 document's reading is kept by content hash in the docstore's `doc_cache`, so an open
-re-reads only documents that are new or changed; `compute` itself stays cheap.
+re-reads only documents that are new or changed. The result of `compute` over all
+documents is kept too (docstore setting `validity-all`), under a fingerprint of every
+document's id and content hash and the day asked about: an open of an unchanged index on
+the same day decodes it instead of computing (0.14 s at 5,000 documents, issue 16).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import astuple
 from datetime import date
 
 from core.models import Document, Validity
@@ -18,6 +23,8 @@ from validity.detect import Facts
 from validity.status import Cited, compute, read_document
 
 KIND = "validity-read-1"  # bump when read_document's output changes
+ALL_KEY = "validity-all"
+ALL_VERSION = "1"  # bump when compute's output changes
 
 
 def _encode(read: tuple[Facts, Cited]) -> str:
@@ -33,9 +40,44 @@ def _decode(data: str) -> tuple[Facts, Cited]:
     return facts, tuple((a, b) for a, b in obj["c"])
 
 
+def _fingerprint(docs: Mapping[str, Document], day: str) -> str:
+    h = hashlib.sha1(f"{ALL_VERSION}\0{KIND}\0{day}".encode())
+    for d in sorted(docs):
+        h.update(f"\n{d}\t{docs[d].content_hash}".encode())
+    return h.hexdigest()
+
+
+def _saved_result(store: IndexStore, fp: str) -> dict[str, Validity] | None:
+    try:
+        raw = store.docstore.get_setting(ALL_KEY)
+        if not raw:
+            return None
+        obj = json.loads(raw)
+        if obj.get("fp") != fp:
+            return None
+        return {d: Validity(v[0], v[1], v[2], v[3], v[4], v[5], tuple(v[6]), tuple(v[7]))
+                for d, v in obj["v"].items()}
+    except Exception:  # noqa: BLE001 - a cache is never a reason to fail an open
+        return None
+
+
 def document_validity(store: IndexStore, docs: Mapping[str, Document],
                       as_of: date | None = None) -> dict[str, Validity]:
-    """`validity.status.compute` over `docs`, reading only texts not read before."""
+    """`validity.status.compute` over `docs`, reading only texts not read before (or the
+    whole result kept from an earlier open of the same documents on the same day)."""
+    fp = _fingerprint(docs, (as_of or date.today()).isoformat())
+    saved = _saved_result(store, fp)
+    if saved is not None:
+        return saved
+    result = _compute(store, docs, as_of)
+    if all(doc.content_hash for doc in docs.values()):  # no early-lexical row in it
+        store.save_setting(ALL_KEY, json.dumps(
+            {"fp": fp, "v": {d: astuple(v) for d, v in result.items()}}, ensure_ascii=False))
+    return result
+
+
+def _compute(store: IndexStore, docs: Mapping[str, Document],
+             as_of: date | None) -> dict[str, Validity]:
     try:
         cached = store.docstore.cached(KIND)
     except Exception:  # noqa: BLE001 - a cache is never a reason to fail an open

@@ -1,0 +1,93 @@
+"""What keeps opening an index cheap (issue 16): document texts read on first use, and
+the validity of every document kept for the next open of the same documents."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core.errors import IndexBusyError
+from core.models import Document
+from index.doctext import StoredDocument
+from index.store import IndexStore
+from service.validity_cache import ALL_KEY, document_validity
+from service.wiring import open_searcher, run_ingest
+
+OLD = ("示例市机关党费管理办法\n示机工发〔2020〕3号\n\n第一条 为规范党费管理，制定本办法。\n"
+       "第二条 本办法自2020年1月1日起施行。")
+NEW = ("示例市机关党费管理办法（修订）\n示机工发〔2024〕5号\n\n"
+       "第一条 为规范党费管理，制定本办法。\n"
+       "第二条 本办法自2024年3月1日起施行，"
+       "《示例市机关党费管理办法》（示机工发〔2020〕3号）同时废止。")
+
+
+def _folder(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "old.txt").write_text(OLD, encoding="utf-8")
+    (d / "new.txt").write_text(NEW, encoding="utf-8")
+    return d
+
+
+def test_texts_are_read_on_first_use_and_equal_the_stored_ones(tmp_path, config, embedder):
+    run_ingest(config, [_folder(tmp_path)], progress=False, embedder=embedder)
+    store = IndexStore(config)
+    full = {d.doc_id: d for d in store.docstore.documents()}
+    lazy = {d.doc_id: d for d in store.docstore.stored_documents()}
+    assert set(full) == set(lazy)
+    for did, doc in lazy.items():
+        assert isinstance(doc, StoredDocument) and "_text" in doc.__dict__
+        assert doc.__dict__["_text"] is None  # nothing read yet
+        assert doc == full[did] and full[did] == doc and doc.text == full[did].text
+        plain = pickle.loads(pickle.dumps(doc))
+        assert type(plain) is Document and plain == full[did]
+        assert copy.deepcopy(doc) == full[did]
+    store.close()
+    s = open_searcher(config)
+    hit = s.search("党费管理 施行", k=1)[0]
+    assert s.docs[hit.chunk.doc_id].text[hit.chunk.start:hit.chunk.end] == hit.chunk.text
+
+
+def test_a_text_changed_after_opening_is_refused_not_mixed(tmp_path, config, embedder):
+    folder = _folder(tmp_path)
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    store = IndexStore(config)
+    lazy = {Path(d.source).name: d for d in store.docstore.stored_documents()}
+    (folder / "old.txt").write_text(OLD + "\n第三条 本办法由示例市机关工委负责解释。",
+                                    encoding="utf-8")
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    with pytest.raises(IndexBusyError, match="请重新检索"):
+        _ = lazy["old.txt"].text  # its chunk offsets were cut from the old text
+    assert "同时废止" in lazy["new.txt"].text  # unchanged: still served
+    store.close()
+
+
+def test_validity_is_kept_for_the_same_documents_and_day(tmp_path, config, embedder):
+    folder = _folder(tmp_path)
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    day = date(2025, 1, 1)
+    store = IndexStore(config)
+    docs = {d.doc_id: d for d in store.docstore.stored_documents()}
+    first = document_validity(store, docs, day)
+    assert store.docstore.get_setting(ALL_KEY)  # saved by a reader (the lock was free)
+    by_name = {Path(docs[d].source).name: v for d, v in first.items()}
+    assert by_name["old.txt"].status == "已废止"
+    store.close()
+    store = IndexStore(config)
+    again = document_validity(store, {d.doc_id: d for d in store.docstore.stored_documents()},
+                              day)
+    assert again == first
+    # another day, or other documents: computed again, not the saved result
+    assert document_validity(store, docs, date(2019, 6, 1)) != first
+    store.close()
+    (folder / "new.txt").unlink()
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    store = IndexStore(config)
+    now = document_validity(store, {d.doc_id: d for d in store.docstore.stored_documents()},
+                            day)
+    assert [v.status for v in now.values()] != ["已废止"]
+    store.close()
