@@ -51,7 +51,7 @@ from index.lock import try_writer_lock, writer_active
 from index.passages import Passage, chunk_head, chunk_of
 from index.tokenize import Tokenizer, dictionary_fingerprint
 from index.vecmirror import STATE_KEY, MirrorSession, VectorMirror
-from index.vectors import VectorIndex
+from index.vectors import DB_FILE, VectorIndex
 
 
 def index_text(chunk: Chunk) -> str:
@@ -139,8 +139,12 @@ class IndexStore:
         if vectors:
             if not create and local:
                 self.mirror = VectorMirror.open(root, self.docstore.get_setting(STATE_KEY))
+            if self.mirror is not None and not (root / "chroma" / DB_FILE).is_file():
+                # The copy would still answer, but the store of record is gone: say so
+                # (a repair re-embeds it) rather than serve what nothing can update.
+                raise damaged(root, f"向量库不存在（缺少 {root / 'chroma' / DB_FILE}）")
             if self.mirror is None:
-                self._vectors = self.open_vectors()
+                self.vectors = self.open_vectors()
             if not create:
                 self._check_vectors()
 
@@ -148,12 +152,15 @@ class IndexStore:
     def vectors(self) -> VectorIndex:
         """Chroma's collection (opened on first use by a reader with a current mirror)."""
         if self._vectors is None:
-            self._vectors = self.open_vectors()
+            self.vectors = self.open_vectors()
+        assert self._vectors is not None
         return self._vectors
 
     @vectors.setter
     def vectors(self, value: VectorIndex) -> None:
         self._vectors = value
+        if self._session is not None:
+            value.on_change = self._session.changed
 
     def vectors_rewritten(self) -> None:
         """A writer changed vectors directly (a repair, a bulk load): the mirror is then
@@ -226,7 +233,6 @@ class IndexStore:
                          passages: Sequence[Passage], vectors: np.ndarray,
                          label: str = "") -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
-        self._touch(doc.doc_id)
         self.vectors.delete_doc(doc.doc_id)
         if passages:
             self.vectors.add(passages, vectors)
@@ -236,7 +242,6 @@ class IndexStore:
                           vectors: np.ndarray) -> None:
         """Add the vectors of a document already in the docstore without its hash (an
         early-lexical write), then record its hash: complete only once both are there."""
-        self._touch(doc.doc_id)
         self.vectors.delete_doc(doc.doc_id)
         if passages:
             self.vectors.add(passages, vectors)
@@ -254,10 +259,6 @@ class IndexStore:
         for did in gone:
             self.remove_document(did)
         return list(gone.values())
-
-    def _touch(self, doc_id: str) -> None:
-        if self._session is not None:
-            self._session.touch(doc_id)
 
     def close(self) -> None:
         """Close; a writer on a Chroma server first publishes its changes (index.remote),
@@ -285,7 +286,6 @@ class IndexStore:
 
     def remove_document(self, doc_id: str) -> None:
         """Delete a document from the docstore first, then its vectors."""
-        self._touch(doc_id)
         self.docstore.delete(doc_id)
         self.vectors.delete_doc(doc_id)
 
@@ -296,7 +296,6 @@ class IndexStore:
         in_vectors = self.vectors.all_ids()
         orphans = {v for v in in_vectors if chunk_of(v) not in known}
         if orphans:
-            self.vectors_rewritten()  # orphans belong to no known document
             self.vectors.delete_ids(orphans)
         # The vector with a chunk's own id is written last of its passages.
         redo = [d for d, ids in by_doc.items() if not in_vectors.issuperset(ids)]

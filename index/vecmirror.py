@@ -234,8 +234,12 @@ class MirrorSession:
         settings.set_setting(STATE_KEY, stamp)  # readers stop trusting the old mirror
         return cls(index_dir, base, stamp)
 
-    def touch(self, doc_id: str) -> None:
-        self.touched.add(doc_id)
+    def changed(self, doc_ids) -> None:
+        """`VectorIndex.on_change`: these documents' vectors changed (None: unknown ones)."""
+        if doc_ids is None:
+            self.full = True
+        else:
+            self.touched.update(doc_ids)
 
     def finish(self, vectors: _Exports | None) -> None:
         """Write the mirror of what Chroma now holds (`vectors`: None when this writer

@@ -20,7 +20,7 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,13 @@ class VectorIndex:
                 )
         self._collection = collection
         self._store = None
+        # Told of every change: doc ids written or deleted, or None when unknown (a delete
+        # by vector id). The writer's IndexStore keeps its vector mirror current with it.
+        self.on_change: Callable[[Iterable[str] | None], None] | None = None
+
+    def _changed(self, doc_ids: Iterable[str] | None) -> None:
+        if self.on_change is not None:
+            self.on_change(doc_ids)
 
     @property
     def store(self):
@@ -187,17 +194,21 @@ class VectorIndex:
             )
             for p, v in zip(passages, vectors, strict=True)
         ]
+        self._changed({p.chunk.doc_id for p in passages})
         for i in range(0, len(nodes), _BATCH):
             self.store.add(nodes[i : i + _BATCH])
 
     def delete_ids(self, ids: Iterable[str]) -> None:
         """Remove vectors by id (missing ids are ignored)."""
         ids = list(ids)
+        if ids:
+            self._changed(None)
         for i in range(0, len(ids), _BATCH):
             self._collection.delete(ids=ids[i : i + _BATCH])
 
     def delete_doc(self, doc_id: str) -> None:
         """Remove every vector of one document, whatever ids it had."""
+        self._changed([doc_id])
         self.store.delete(ref_doc_id=doc_id)
 
     def all_ids(self) -> set[str]:

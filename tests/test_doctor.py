@@ -113,6 +113,12 @@ def test_missing_vector_store_is_reported_not_bm25_only(built, embedder):
 
 def test_damaged_vector_store_is_rebuilt_from_chunks(built, embedder):
     _truncate(built.index_dir / "chroma" / "chroma.sqlite3", 0.3)
+    if not built.chroma.host:
+        # Readers search the vector mirror (index.vecmirror) and never open Chroma: they
+        # keep answering from the copy; `kb doctor` and the next writer find the damage.
+        assert open_searcher(built).search("青年干部", k=1, mode="vector")
+        assert not examine(built).healthy
+        shutil.rmtree(built.index_dir / "vecmirror")
     with pytest.raises(StoreDamagedError, match="向量库"):
         open_searcher(built)
     repair(built, embedder=embedder)
