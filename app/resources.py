@@ -41,10 +41,11 @@ def _load_searcher(key: str, token: str | None, _config: Config):
 
     The Config itself is not hashed.
     """
-    from service.wiring import open_searcher
+    from service.wiring import open_searcher, warm_in_background
 
     searcher = open_searcher(_config,
                              make_embedder=lambda: _load_embedder(_config.embed_model, _config))
+    warm_in_background(searcher)  # HNSW for the many queries to come
     if searcher.chunks:
         searcher.embedder  # noqa: B018 - load the model now, so the first question is fast
     return searcher

@@ -15,7 +15,12 @@ from __future__ import annotations
 import threading
 
 from core.config import Config
-from service.wiring import embedder_factory, index_generation, open_searcher
+from service.wiring import (
+    embedder_factory,
+    index_generation,
+    open_searcher,
+    warm_in_background,
+)
 
 
 class LiveSearcher:
@@ -55,6 +60,7 @@ class LiveSearcher:
             token = index_generation(self.config)
             searcher = open_searcher(self.config, make_embedder=self.embedder,
                                      as_of=self.as_of)
+            warm_in_background(searcher)  # HNSW for the many queries to come
             self._searcher, self._token = searcher, token
             self.reloads += 1
             return searcher

@@ -53,6 +53,15 @@ def open_searcher(config: Config, *, weights=None,
     return searcher
 
 
+def warm_in_background(searcher) -> None:
+    """For a long-running process: load the vector index's HNSW in a daemon thread;
+    queries use the memory-mapped mirror until it is ready (IndexStore.warm_vectors)."""
+    import threading
+
+    threading.Thread(target=searcher.store.warm_vectors, name="kb-warm-vectors",
+                     daemon=True).start()
+
+
 def make_answerer(config: Config) -> Answerer:
     """The answer step the configuration names (KB_ANSWERER; default extractive)."""
     from answer.answerer import make_answerer as build

@@ -140,3 +140,15 @@ def test_write_and_query_rows_directly(tmp_path):
     assert m.query(q, 3, ["nope"]) == []
     kept = m.rows_except({"D1"})
     assert kept.ids == ["c", "d", "e:w0"] and kept.levels == ["内部", "", "公开"]
+
+
+def test_warming_switches_a_reader_to_chromas_index(tmp_path, local, embedder):
+    _ingest(local, _docs(tmp_path / "docs"), embedder)
+    store = IndexStore(local)
+    qv = embedder.embed_queries(["党费按季度公示"])[0]
+    before = store.query_vectors(qv, 5, None, hidden=("内部",))
+    assert store._vectors is None  # the mirror answered
+    assert store.warm_vectors() is True and store._vectors is not None
+    after = store.query_vectors(qv, 5, None, hidden=("内部",))
+    assert [v for v, _ in after] == [v for v, _ in before]  # a small index: same nearest
+    store.close()
