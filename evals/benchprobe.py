@@ -71,7 +71,10 @@ def main() -> int:
     searcher.set_validity(document_validity(store, searcher.docs))
     steps["validity"] = rss_mb()
     open_s = time.perf_counter() - t0
-    docs_text = sum(sys.getsizeof(d.text) for d in searcher.docs.values())
+    # Texts held after opening (index.doctext reads them on first use; `d.text` would
+    # read every one of them here)
+    docs_text = sum(sys.getsizeof(d.__dict__.get("_text") or "") if "_text" in d.__dict__
+                    else sys.getsizeof(d.text) for d in searcher.docs.values())
     table = searcher.chunks
     arrays = sum(a.nbytes for a in (table._doc, table._start, table._end,  # noqa: SLF001
                                     table._section, table._pages))  # noqa: SLF001
