@@ -224,7 +224,12 @@ class DocStore:
         for doc_id, source, h, meta, pages in self._db.execute(
             "SELECT doc_id, source, content_hash, meta, page_starts FROM documents "
             "ORDER BY source"
-        ):
+        ).fetchall():
+            if not h:  # an early-lexical row gets its hash later: its text is read now
+                doc = self.document(doc_id)
+                if doc is not None:
+                    yield doc
+                continue
             m = DocMeta(**json.loads(meta))
             yield StoredDocument(loader=loader, doc_id=doc_id, source=source, meta=m,
                                  content_hash=h, page_starts=tuple(json.loads(pages)),

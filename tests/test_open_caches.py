@@ -91,3 +91,19 @@ def test_validity_is_kept_for_the_same_documents_and_day(tmp_path, config, embed
                             day)
     assert [v.status for v in now.values()] != ["已废止"]
     store.close()
+
+
+def test_a_row_without_its_hash_yet_is_read_whole(tmp_path, config, embedder):
+    """An early-lexical row (searchable before its vectors) gets its content hash only when
+    complete: its text is read at opening, so completing it never trips the hash check."""
+    from dataclasses import replace
+
+    run_ingest(config, [_folder(tmp_path)], progress=False, embedder=embedder)
+    store = IndexStore(config, create=True)
+    doc = next(iter(store.docstore.documents()))
+    store.docstore.set_hash(doc.doc_id, "")
+    early = {d.doc_id: d for d in store.docstore.stored_documents()}[doc.doc_id]
+    assert type(early) is Document and early.text == doc.text
+    store.docstore.set_hash(doc.doc_id, doc.content_hash)
+    assert replace(early, content_hash=doc.content_hash) == doc
+    store.close()
