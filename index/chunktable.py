@@ -41,11 +41,11 @@ class ChunkTable(Mapping[str, Chunk]):
         self._pages_names, self._pages = _interned(pages)
         # Rows of one document are contiguous (ordered by doc_id, then reading order):
         # its range runs from one change of document index to the next.
-        cuts = np.flatnonzero(np.diff(self._doc)) + 1 if len(self._doc) else np.zeros(0, int)
-        los = [0, *cuts.tolist()] if len(self._doc) else []
-        his = [*cuts.tolist(), len(self._doc)] if len(self._doc) else []
+        n = len(self._doc)
+        bounds = [0, *(np.flatnonzero(np.diff(self._doc)) + 1).tolist(), n] if n else []
         self._doc_rows: dict[str, tuple[int, int]] = {
-            self._doc_names[int(self._doc[lo])]: (lo, hi) for lo, hi in zip(los, his, strict=True)}
+            self._doc_names[int(self._doc[lo])]: (lo, hi)
+            for lo, hi in zip(bounds, bounds[1:], strict=False)}
         self._cache: OrderedDict[int, Chunk] = OrderedDict()
         self._lock = Lock()
         self._only: frozenset[str] | None = None  # a subset's documents

@@ -91,10 +91,6 @@ class VectorMirror:
     def count(self) -> int:
         return len(self._ids)
 
-    @property
-    def dim(self) -> int:
-        return int(self._vecs.shape[1]) if self._vecs.ndim == 2 else 0
-
     def _doc_lookup(self) -> dict[str, int]:
         if self._doc_index is None:
             names = [b.decode() for b in self._doc_raw]
@@ -118,7 +114,8 @@ class VectorMirror:
         norm = float(np.linalg.norm(q))
         sims = _dot(self._vecs, q / norm if norm > 0 else q)
         keep = None
-        codes = [i for i, name in enumerate(self.level_names) if name in set(hidden)]
+        hide = set(hidden)
+        codes = [i for i, name in enumerate(self.level_names) if name in hide]
         if codes:
             keep = ~np.isin(self._lvls, codes)
         if doc_ids is not None:

@@ -211,17 +211,19 @@ class VectorIndex:
         self._changed([doc_id])
         self.store.delete(ref_doc_id=doc_id)
 
-    def all_ids(self) -> set[str]:
-        """Every vector id in the collection (for reconciling after a killed ingest)."""
-        out: set[str] = set()
+    def _pages(self, include: list, size: int = 5000):
+        """The whole collection's `get` results, one page of `size` records at a time."""
         offset = 0
         while True:
-            got = self._collection.get(include=[], limit=5000, offset=offset)
-            ids = got["ids"]
-            out.update(ids)
-            if len(ids) < 5000:
-                return out
-            offset += len(ids)
+            got = self._collection.get(include=include, limit=size, offset=offset)
+            yield got
+            if len(got["ids"]) < size:
+                return
+            offset += len(got["ids"])
+
+    def all_ids(self) -> set[str]:
+        """Every vector id in the collection (for reconciling after a killed ingest)."""
+        return {i for got in self._pages([]) for i in got["ids"]}
 
     def rows(self, doc_ids: Sequence[str] | None = None):
         """Every vector (or those of `doc_ids`) with its id, document and visibility
@@ -233,7 +235,7 @@ class VectorIndex:
         levels: list[str] = []
         parts: list[np.ndarray] = []
 
-        def take(got) -> int:
+        def take(got) -> None:
             got_ids = got["ids"]
             ids.extend(got_ids)
             for m in got["metadatas"] or [{}] * len(got_ids):
@@ -242,16 +244,11 @@ class VectorIndex:
                 levels.append(str(m.get("visibility") or ""))
             if len(got_ids):
                 parts.append(np.asarray(got["embeddings"], dtype=np.float32))
-            return len(got_ids)
 
         include = ["embeddings", "metadatas"]
         if doc_ids is None:
-            offset = 0
-            while True:
-                n = take(self._collection.get(include=include, limit=5000, offset=offset))
-                if n < 5000:
-                    break
-                offset += n
+            for got in self._pages(include):
+                take(got)
         else:
             wanted = list(doc_ids)
             for i in range(0, len(wanted), 200):
