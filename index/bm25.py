@@ -13,10 +13,9 @@ import numpy as np
 
 def fingerprint(chunk_ids: Sequence[str], dict_fp: str) -> str:
     """Identifies the exact chunk set and dictionary a BM25 index was built from."""
-    h = hashlib.sha1(dict_fp.encode())
-    for cid in chunk_ids:
-        h.update(cid.encode())
-    return h.hexdigest()[:16]
+    # The ids concatenated without separator, as when they were hashed one by one
+    # (saved fingerprints stay valid); one update is 10x faster at 100k ids.
+    return hashlib.sha1((dict_fp + "".join(chunk_ids)).encode()).hexdigest()[:16]
 
 
 class BM25Index:
@@ -100,6 +99,9 @@ class BM25Index:
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
+SAMPLE_WORDS = 8  # words of each sampled row that must score it
+
+
 def sample_rows(ids: list[str]) -> list[str]:
     """The chunk ids whose BM25 rows `bm25_matches` inspects: first, middle and last."""
     return sorted({ids[0], ids[len(ids) // 2], ids[-1]}) if ids else []
@@ -123,11 +125,14 @@ def bm25_matches(bm25: BM25Index, ids: list[str], dict_fp: str,
     if getattr(retriever, "scores", {}).get("num_docs") != len(ids):
         return False
     vocab = getattr(retriever, "vocab_dict", {})
-    row = {cid: i for i, cid in enumerate(ids)}
-    for cid, tokens in (sample or {}).items():
-        tokens = [t for t in tokens if t]
-        if not tokens or cid not in row:
+    for i in sorted({0, len(ids) // 2, len(ids) - 1}):  # the rows of sample_rows(ids)
+        tokens = [t for t in (sample or {}).get(ids[i], ()) if t]
+        if not tokens:
             continue
-        if any(t not in vocab for t in tokens) or not bm25.scores(tokens)[row[cid]] > 0:
+        if any(t not in vocab for t in tokens):
+            return False
+        # A few of the row's own words must score it: scoring all its words walked
+        # every posting list they have (40 ms at 100k chunks).
+        if not bm25.scores(list(dict.fromkeys(tokens))[:SAMPLE_WORDS])[i] > 0:
             return False
     return True

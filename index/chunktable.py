@@ -16,6 +16,7 @@ import copy
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from threading import Lock
 
 import numpy as np
@@ -25,31 +26,61 @@ from core.models import Chunk, Document, section_path
 CACHE_SIZE = 4096  # chunks kept once made (a query touches a few hundred)
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A chunk table's rows as stored: ids, and int32 columns indexing interned names."""
+
+    ids: list[str]
+    doc_names: list[str]
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    section_names: list[str]
+    section: np.ndarray
+    pages_names: list[str]
+    pages: np.ndarray
+
+
 class ChunkTable(Mapping[str, Chunk]):
     """Chunk rows over documents held by the snapshot (`docs`)."""
 
-    def __init__(self, docs: Mapping[str, Document], ids: list[str], doc_ids: Sequence[str],
-                 starts: Sequence[int], ends: Sequence[int], sections: Sequence[str],
-                 pages: Sequence[str]) -> None:
+    def __init__(self, docs: Mapping[str, Document], columns: Columns) -> None:
         self.docs = docs
-        self.ids = ids
-        self._row = {cid: i for i, cid in enumerate(ids)}
-        self._doc_names, self._doc = _interned(doc_ids)
-        self._start = np.asarray(starts, dtype=np.int32)
-        self._end = np.asarray(ends, dtype=np.int32)
-        self._section_names, self._section = _interned(sections)
-        self._pages_names, self._pages = _interned(pages)
+        self.ids = columns.ids
+        self._columns = columns
+        self._row = dict(zip(columns.ids, range(len(columns.ids)), strict=True))
+        self._doc_names, self._doc = columns.doc_names, columns.doc
+        self._start, self._end = columns.start, columns.end
+        self._section_names, self._section = columns.section_names, columns.section
+        self._pages_names, self._pages = columns.pages_names, columns.pages
         # Rows of one document are contiguous (ordered by doc_id, then reading order):
         # its range runs from one change of document index to the next.
         n = len(self._doc)
         bounds = [0, *(np.flatnonzero(np.diff(self._doc)) + 1).tolist(), n] if n else []
+        firsts = self._doc[bounds[:-1]].tolist() if n else []
         self._doc_rows: dict[str, tuple[int, int]] = {
-            self._doc_names[int(self._doc[lo])]: (lo, hi)
-            for lo, hi in zip(bounds, bounds[1:], strict=False)}
+            self._doc_names[d]: (lo, hi)
+            for d, lo, hi in zip(firsts, bounds, bounds[1:], strict=False)}
         self._cache: OrderedDict[int, Chunk] = OrderedDict()
         self._lock = Lock()
         self._only: frozenset[str] | None = None  # a subset's documents
-        self._count = len(ids)
+        self._count = len(columns.ids)
+
+    @classmethod
+    def from_rows(cls, docs: Mapping[str, Document], ids: list[str], doc_ids: Sequence[str],
+                  starts: Sequence[int], ends: Sequence[int], sections: Sequence[str],
+                  pages: Sequence[str]) -> ChunkTable:
+        """From the docstore's chunk rows (index.docstore.chunk_rows), names interned."""
+        doc_names, doc = _interned(doc_ids)
+        section_names, section = _interned(sections)
+        pages_names, page_idx = _interned(pages)
+        return cls(docs, Columns(ids, doc_names, doc, np.asarray(starts, dtype=np.int32),
+                                 np.asarray(ends, dtype=np.int32), section_names, section,
+                                 pages_names, page_idx))
+
+    def columns(self) -> Columns:
+        """The rows as stored (index.snapcache writes them)."""
+        return self._columns
 
     def subset(self, doc_ids: Iterable[str]) -> ChunkTable:
         """The same rows restricted to these documents (shares arrays and cache)."""

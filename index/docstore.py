@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS chunk_tokens (
     tokens TEXT NOT NULL
 );
 """
+# Any change to the documents or chunks tables, by whatever code, sets `rows_stamp` to a
+# new random value in the same transaction: a copy of those rows made under one stamp
+# (index.snapcache) is the docstore's content exactly while the stamp is unchanged.
+_STAMP_KEY = "rows_stamp"
+_SCHEMA += "".join(
+    f"CREATE TRIGGER IF NOT EXISTS stamp_{table}_{op.lower()} AFTER {op} ON {table} BEGIN "
+    f"INSERT OR REPLACE INTO settings VALUES ('{_STAMP_KEY}', lower(hex(randomblob(8)))); "
+    "END;\n"
+    for table in ("documents", "chunks") for op in ("INSERT", "UPDATE", "DELETE"))
 
 
 # Columns added after schema 1 (ALTER TABLE on open by a writer); readers of an older
@@ -83,6 +92,10 @@ class DocStore:
                 for col, decl in _ADDED_COLUMNS.items():
                     if col not in have:
                         self._db.execute(f"ALTER TABLE documents ADD COLUMN {col} {decl}")
+                # A store from before the triggers gets its first stamp now; from here on
+                # the triggers keep it.
+                self._db.execute("INSERT OR IGNORE INTO settings VALUES (?, "
+                                 "lower(hex(randomblob(8))))", (_STAMP_KEY,))
         self._columns = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
 
     def close(self) -> None:
@@ -124,6 +137,16 @@ class DocStore:
     def get_setting(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
+
+    def rows_stamp(self) -> str | None:
+        """The stamp of the documents' and chunks' current content (None: not kept)."""
+        return self.get_setting(_STAMP_KEY)
+
+    def text_loader(self):
+        """Reads this docstore's texts on demand (index.doctext)."""
+        from index.doctext import TextLoader
+
+        return TextLoader(self.path, _connect_readonly)
 
     def set_setting(self, key: str, value: str) -> None:
         with self._db:
@@ -218,9 +241,9 @@ class DocStore:
 
     def stored_documents(self) -> Iterator[Document]:
         """Every stored document, its text read only when first used (index.doctext)."""
-        from index.doctext import StoredDocument, TextLoader
+        from index.doctext import StoredDocument
 
-        loader = TextLoader(self.path, _connect_readonly)
+        loader = self.text_loader()
         for doc_id, source, h, meta, pages in self._db.execute(
             "SELECT doc_id, source, content_hash, meta, page_starts FROM documents "
             "ORDER BY source"

@@ -21,10 +21,12 @@ from index.lock import GENERATION_NAME, LOCK_NAME
 DOCSTORE_NAME = "docstore.sqlite"
 INGESTED_NAME = "ingested.json"
 MIRROR_DIR = "vecmirror"  # index.vecmirror
+SNAPSHOT_CACHE = "snapshot.bin"  # index.snapcache
 # What a rebuild deletes: the stores and their temporary files, nothing else.
 STORE_ENTRIES = frozenset({DOCSTORE_NAME, f"{DOCSTORE_NAME}-wal", f"{DOCSTORE_NAME}-shm",
                            f"{DOCSTORE_NAME}-journal", "chroma", "bm25", "bm25.tmp",
-                           "bm25.old", INGESTED_NAME, MIRROR_DIR})
+                           "bm25.old", INGESTED_NAME, MIRROR_DIR,
+                           SNAPSHOT_CACHE, f"{SNAPSHOT_CACHE}.tmp"})
 
 
 def repair_hint(index_dir: Path) -> str:

@@ -36,12 +36,14 @@ from core.errors import (
     StoreDamagedError,
 )
 from core.models import Chunk, Document
+from index import snapcache
 from index.bm25 import BM25Index, bm25_matches, sample_rows
 from index.chunktable import ChunkTable
 from index.docstore import SCHEMA_VERSION, DocStore
 from index.embedders import Embedder, recorded_name
 from index.layout import (
     DOCSTORE_NAME,
+    SNAPSHOT_CACHE,
     damaged,
     db_reason,
     read_ingested,
@@ -335,16 +337,27 @@ class IndexStore:
         A rebuilt BM25 index is saved only under the writer lock, taken without waiting
         (a reader never blocks).
         """
+        cache = self.config.index_dir / SNAPSHOT_CACHE
         try:
             with self.docstore.reading():
-                docs = {d.doc_id: d for d in self.docstore.stored_documents()}
-                rows = self.docstore.chunk_rows()
-                chunks = ChunkTable(docs, *rows)
+                stamp = self.docstore.rows_stamp()
+                cached = snapcache.read(cache, stamp, self.docstore.text_loader()) \
+                    if stamp else None
+                if cached is not None:
+                    docs, chunks = cached
+                else:
+                    docs = {d.doc_id: d for d in self.docstore.stored_documents()}
+                    chunks = ChunkTable.from_rows(docs, *self.docstore.chunk_rows())
                 ids = chunks.ids
                 sample = self.docstore.tokens(self.dict_fp, sample_rows(ids))
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
             raise damaged(self.config.index_dir,
                           f"文档库内容无法读取（{db_reason(exc)}）") from None
+        # Rows read whole (an early-lexical write without its hash yet) are not kept:
+        # the cached documents read their texts by hash.
+        if cached is None and stamp and save_bm25 \
+                and all(d.content_hash for d in docs.values()):
+            self._save(lambda _: snapcache.write(cache, stamp, docs, chunks), docstore=False)
         bm25 = BM25Index.load(self.bm25_path, mmap=True)
         if bm25 is not None and not bm25_matches(bm25, ids, self.dict_fp, sample):
             bm25 = None  # stale, or copied from another index: rebuilt from the docstore
@@ -396,24 +409,25 @@ class IndexStore:
         """Keep a computed value in the docstore's settings, as `save_cached`."""
         return self._save(lambda ds: ds.set_setting(key, value))
 
-    def _save(self, write) -> bool:
-        if self.writable:
-            try:
-                write(self.docstore)
-                return True
-            except (OSError, sqlite3.DatabaseError):
-                return False
-        lock = try_writer_lock(self.config.index_dir)
-        if lock is None:
+    def _save(self, write, *, docstore: bool = True) -> bool:
+        """Run `write` (given a writing docstore when `docstore`) under the writer lock,
+        taken only if free: a reader never waits. True when it ran; a full disk or a
+        read-only index just means it is computed again next time."""
+        lock = None if self.writable else try_writer_lock(self.config.index_dir)
+        if lock is None and not self.writable:
             return False
         try:
-            with self._writing_docstore() as ds:
-                write(ds)
+            if docstore:
+                with self._writing_docstore() as ds:
+                    write(ds)
+            else:
+                write(self.docstore)
             return True
         except (OSError, sqlite3.DatabaseError):
-            return False  # a full disk or a read-only index: computed again next time
+            return False
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
 
     def _writing_docstore(self):
         """The docstore to write to: this one, or a writing connection for a reader."""

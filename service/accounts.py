@@ -14,6 +14,7 @@ No account yet means single-user mode: the interfaces act as core.models.LOCAL_U
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -63,7 +64,11 @@ def password_matches(password: str, stored: str) -> bool:
 
 
 # A hash to check unknown names against, so that they take as long as known ones.
-_DUMMY = hash_password(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on the first login, not at import: every `kb` command imports this module,
+    # and one scrypt hash is 50 ms of its start.
+    return hash_password(secrets.token_hex(8))
 
 
 def check_name(name: str) -> str:
@@ -200,7 +205,7 @@ class Accounts:
             ok = True
         elif len(password) <= MAX_PASSWORD:
             # Unknown names are hashed too, so their answer takes as long.
-            ok = (password_matches(password, found.pw_hash if found else _DUMMY)
+            ok = (password_matches(password, found.pw_hash if found else _dummy_hash())
                   and found is not None)
         if ok:
             self._verified[key] = found.pw_hash

@@ -15,7 +15,7 @@ from core.models import Document
 from index.doctext import StoredDocument
 from index.store import IndexStore
 from service.validity_cache import ALL_KEY, document_validity
-from service.wiring import open_searcher, run_ingest
+from service.wiring import make_tokenizer_for, open_searcher, run_ingest
 
 OLD = ("示例市机关党费管理办法\n示机工发〔2020〕3号\n\n第一条 为规范党费管理，制定本办法。\n"
        "第二条 本办法自2020年1月1日起施行。")
@@ -107,3 +107,102 @@ def test_a_row_without_its_hash_yet_is_read_whole(tmp_path, config, embedder):
     store.docstore.set_hash(doc.doc_id, doc.content_hash)
     assert replace(early, content_hash=doc.content_hash) == doc
     store.close()
+
+
+# The snapshot's rows kept in one file (index.snapcache) ---------------------------------
+def _snapshot(config):
+    store = IndexStore(config)
+    try:
+        snap = store.snapshot(make_tokenizer_for(config))
+        return ({d: (doc.source, doc.content_hash, doc.meta, doc.page_starts, doc.visibility)
+                 for d, doc in snap.docs.items()},
+                [snap.chunks[c] for c in snap.chunks], snap)
+    finally:
+        store.close()
+
+
+def _no_sql_rows(monkeypatch):
+    from index.docstore import DocStore
+
+    def refuse(*_a, **_k):
+        raise AssertionError("rows read from SQLite although the cache is current")
+
+    monkeypatch.setattr(DocStore, "chunk_rows", refuse)
+    monkeypatch.setattr(DocStore, "stored_documents", refuse)
+
+
+def test_the_second_opening_reads_the_rows_from_the_cache(tmp_path, config, embedder,
+                                                         monkeypatch):
+    from index.layout import SNAPSHOT_CACHE
+
+    run_ingest(config, [_folder(tmp_path)], progress=False, embedder=embedder)
+    first_docs, first_chunks, _ = _snapshot(config)  # written by the ingest
+    assert (config.index_dir / SNAPSHOT_CACHE).is_file()
+    _no_sql_rows(monkeypatch)
+    docs, chunks, snap = _snapshot(config)
+    assert docs == first_docs and chunks == first_chunks
+    for c in chunks:  # the texts come from the documents, by hash, as before
+        assert snap.docs[c.doc_id].text[c.start:c.end] == c.text
+    assert all(isinstance(d, StoredDocument) for d in snap.docs.values())
+
+
+def test_any_change_to_the_rows_makes_the_cache_stale(tmp_path, config, embedder,
+                                                     monkeypatch):
+    """The stamp is set by SQLite triggers: an ingest, a removal, even a direct UPDATE."""
+    import sqlite3
+
+    from index.layout import DOCSTORE_NAME
+
+    folder = _folder(tmp_path)
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    _snapshot(config)
+    (folder / "old.txt").write_text(OLD + "\n第三条 本办法由示例市机关工委负责解释。",
+                                    encoding="utf-8")
+    (folder / "new.txt").unlink()
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    docs, chunks, snap = _snapshot(config)
+    assert len(docs) == 1 and any("负责解释" in c.text for c in chunks)
+    db = sqlite3.connect(config.index_dir / DOCSTORE_NAME)
+    with db:
+        db.execute("UPDATE chunks SET start = start + 1 WHERE ord = 0")
+    db.close()
+    moved = _snapshot(config)[1]
+    assert [c.start for c in moved] != [c.start for c in chunks]
+    _no_sql_rows(monkeypatch)  # and that state was kept in its turn
+    assert _snapshot(config)[1] == moved
+
+
+@pytest.mark.parametrize("damage", ["garbled", "short", "empty", "other-stamp"])
+def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(tmp_path, config, embedder,
+                                                             damage, monkeypatch):
+    from index.layout import SNAPSHOT_CACHE
+
+    run_ingest(config, [_folder(tmp_path)], progress=False, embedder=embedder)
+    want = _snapshot(config)[:2]
+    path = config.index_dir / SNAPSHOT_CACHE
+    data = path.read_bytes()
+    if damage == "garbled":
+        data = data[:40] + bytes(b ^ 0x5A for b in data[40:80]) + data[80:]
+    elif damage == "short":
+        data = data[:-6]
+    elif damage == "empty":
+        data = b""
+    else:
+        store = IndexStore(config)
+        stamp = store.docstore.rows_stamp()
+        store.close()
+        data = data.replace(stamp.encode(), b"0" * len(stamp))
+    path.write_bytes(data)
+    assert _snapshot(config)[:2] == want  # read from SQLite
+    _no_sql_rows(monkeypatch)
+    assert _snapshot(config)[:2] == want  # and a good copy written in its place
+
+
+def test_a_rebuild_removes_the_cache(tmp_path, config, embedder):
+    from index.layout import SNAPSHOT_CACHE, STORE_ENTRIES
+
+    assert SNAPSHOT_CACHE in STORE_ENTRIES
+    folder = _folder(tmp_path)
+    run_ingest(config, [folder], progress=False, embedder=embedder)
+    IndexStore.wipe(config.index_dir)
+    assert not (config.index_dir / SNAPSHOT_CACHE).exists()
