@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from answer.parts import ASK_WORD, split_parts
 from core.text.docno import DOC_NO_RE, normalize_doc_no
 from core.text.headings import ARTICLE_RE
 from core.text.numerals import cn_to_int
@@ -52,18 +53,6 @@ _LAW = re.compile(r"((?:(?![和与及的在对把被是、])[\u4e00-\u9fff]){2,8
                   r"(?=第|规定|中|里|对|关于|的|，|,|？|\?|有|是|怎|如何|要求|明确|\s|$)")
 _NOT_LAW = re.compile(r"(?:办|方|做|想|说|看|用|写|依|合|违|非|守|执|立|司|普|算|书|手|语|"
                       r"技|疗|兵|章|刑|民|商|税|文|句|佛|魔|戏|笔|作|家|国|政)法$")
-_TWO_PART = re.compile(r"(?P<a>[^，。？?]{2,40}?)(?:和|与|以及|及|、)(?P<b>[^，。？?]{2,40}?)"
-                       r"(?P<rest>(?:分别|各自|各|的区别|有何不同|有什么不同|有什么区别)"
-                       r"[^。？?]*)")
-# 「A和B每年参加培训，分别不少于多少学时」: the pair, then a clause, then 分别/各.
-_PAIR_THEN_EACH = re.compile(r"^(?P<pre>.*?)(?P<a>[^，。？和与]{2,20})(?:和|与|以及)"
-                             r"(?P<b>[^，。？和与]{2,20})(?P<mid>[^。？]*?)(?:分别|各自|各)"
-                             r"(?P<rest>[^。？]*[。？]?)$")
-_YEAR_PAIR = re.compile(r"(?P<a>(?:19|20)\d{2})\s*年(?:度)?\s*(?:和|与|及|、|以及|比)\s*"
-                        r"(?P<b>(?:19|20)\d{2})\s*年(?P<du>度)?")
-_COMPARE = re.compile(r"^(?:比较|对比)(?P<a>[^，。和与]{2,30})(?:和|与)(?P<b>[^，。]{2,30}?)"
-                      r"的(?P<rest>.+)$")
-
 
 @dataclass(frozen=True)
 class Question:
@@ -200,41 +189,6 @@ def unit_pattern(unit: str) -> re.Pattern[str]:
     return re.compile(".{0,3}".join(map(re.escape, unit)))
 
 
-def split_parts(q: str) -> tuple[str, ...]:
-    """The two sub-questions of a two-part question, or () for a simple one.
-
-    Handles 「A和B分别…」, 「比较A和B的…」, and two years or two units joined by 和/与
-    (「2023年和2024年…各是多少」).
-    """
-    asks = [c.strip() for c in re.split(r"[？?]", q) if c.strip()]
-    if len(asks) >= 2 and all(_ASK_WORD.search(c) or "吗" in c for c in asks[:2]):
-        return (asks[0] + "？", "？".join(asks[1:]) + "？")
-    m = _YEAR_PAIR.search(q)
-    if m:
-        def one(y: str) -> str:
-            return q[: m.start()] + f"{y}年{m.group('du') or ''}" + q[m.end():]
-
-        return (one(m.group("a")), one(m.group("b")))
-    m = _COMPARE.match(q)
-    if m:
-        return (f"{m.group('a')}的{m.group('rest')}", f"{m.group('b')}的{m.group('rest')}")
-    m = _TWO_PART.search(q)
-    if m:
-        rest = re.sub(r"^(?:分别|各自|各)", "", m.group("rest"))
-        rest = re.sub(r"^的?(?:区别|有何不同|有什么不同|有什么区别)", "有什么规定", rest)
-        head = q[: m.start()]
-        a, b = m.group("a").strip(), m.group("b").strip()
-        if len(a) >= 2 and len(b) >= 2:
-            return (f"{head}{a}{rest}", f"{head}{b}{rest}")
-    m = _PAIR_THEN_EACH.match(q)
-    if m:
-        rest = m.group("mid") + m.group("rest")
-        return (f"{m.group('pre')}{m.group('a')}{rest}", f"{m.group('pre')}{m.group('b')}{rest}")
-    return ()
-
-
-_ASK_WORD = re.compile(r"是多少|有多少|多少|几[个名人次项条天年月届期点类种级支部段家处回分]?|"
-                       r"什么|哪|怎么|怎样|如何|是否|谁|多长|多久|多大|多高")
 _LEVEL = re.compile(r"[一二三四五六七八九十\dA-Z]+(?:星级|星|级|档|等次|等|类)"
                     r"|“[^”]{1,6}”(?:等次|级|类)")
 
@@ -242,7 +196,7 @@ _LEVEL = re.compile(r"[一二三四五六七八九十\dA-Z]+(?:星级|星|级|�
 def focus(q: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     """The (at most two) words right before the question word, in the same clause:
     what a figure must be about (「…党费收缴总额是多少元」 → 收缴, 总额)."""
-    m = _ASK_WORD.search(q)
+    m = ASK_WORD.search(q)
     if not m:
         return ()
     clause = re.split(r"[，,；;：:]", q[: m.start()])[-1]
@@ -311,7 +265,7 @@ def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:
                     aliases=doc_aliases(q), units=units(q, tokens), articles=arts,
                     parts=split_parts(q), focus=focus(q, tokens), levels=levels(q),
                     quoted=tuple(m.group(1) for m in _QUOTED.finditer(q)),
-                    interrogative=bool(_ASK_WORD.search(q) or re.search(r"[吗呢？?]", q)),
+                    interrogative=bool(ASK_WORD.search(q) or re.search(r"[吗呢？?]", q)),
                     chapters=tuple(cn_to_int(m.group(1)) for m in _CHAPTER.finditer(q)),
                     parts_no=tuple(cn_to_int(m.group(1)) for m in _PART_NO.finditer(q)),
                     plain_titles=tuple(m.group(1)
