@@ -22,6 +22,7 @@ from core.models import (
     hidden_levels,
     level_sees,
 )
+from core.text.abbreviations import with_full_forms
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
 from core.text.tables import table_rows
@@ -244,8 +245,11 @@ class Searcher:
         if filters is not None and filters.max_level is not None and not hidden:
             filters = replace(filters, max_level=None)  # the highest level sees everything
         allowed = self._allowed(filters)
-        tokens = self.tokenize(q)
-        fused = self._fuse(q, tokens, mode, max(self.weights.depth, k), allowed, hidden)
+        # The retrievers also see the full forms of short names (人大常委会 → 人民代表大会
+        # 常务委员会); exact matching keeps the words as typed.
+        wide = with_full_forms(q)
+        tokens = self.tokenize(wide)
+        fused = self._fuse(wide, tokens, mode, max(self.weights.depth, k), allowed, hidden)
         pinned: list[str] = []
         missing: list[str] = []
         if mode == "hybrid":
