@@ -36,6 +36,8 @@ class AskSettings:
     not_in_force: float = 0.3  # score penalty of a unit whose document was replaced
     min_terms: int = 2  # words (2+ characters) a short question must share with the evidence
     short_question: int = 5  # questions with at most this many words are "short"
+    quoted_bonus: float = 0.3  # a unit stating the phrase the question quotes
+    row_own: float = 0.3  # weight of a table row's own words (beyond its table's header)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,13 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             cov = coverage(terms, seen)
             matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
+            if q is not None and any(p in text for p in q.quoted):
+                # The question quotes the term (“其他收入”): the unit that states it, often
+                # one row of a table whose header covers the rest, answers it.
+                score += s.quoted_bonus
+            if u.kind == "row" and s.row_own:
+                # Every row counts its table's title: its own words tell the rows apart.
+                score += s.row_own * coverage(terms, text)
             v = getattr(searcher, "validity", {}).get(c.doc_id)
             if v is not None and v.superseded_by:
                 score -= s.not_in_force  # the text that replaced it answers first

@@ -131,3 +131,42 @@ def test_basket_exports(searcher):
         assert escape(cits[0].reference) in z.read("word/footnotes.xml").decode("utf-8")
     listed = Docx(io.BytesIO(export_docx(cits, reference_list=True)))
     assert "引文出处" in "\n".join(p.text for p in listed.paragraphs)
+
+
+TABLE_DOC = """示例市机关事务管理局2024年度部门决算
+
+一、收入支出决算总表
+
+单位：万元
+
+|项目|决算数|
+|一、财政拨款收入|1,820.50|
+|二、事业收入|35.20|
+|三、经营收入|12.00|
+|四、其他收入|6.80|
+|本年收入合计|1,874.50|
+
+二、情况说明
+
+2024年度本部门收入合计1,874.50万元，比上年增加3.2%，主要是机关运行保障任务增加。
+"""
+
+
+@pytest.mark.parametrize(("question", "figure"), [
+    ("示例市机关事务管理局2024年度决算总表中“其他收入”是多少万元？", "6.80"),
+    ("示例市机关事务管理局2024年度经营收入决算数是多少万元？", "12.00"),
+])
+def test_a_table_question_is_answered_from_the_row_it_names(tmp_path, config, embedder,
+                                                          question, figure):
+    """Every row of a table counts the table's title and header; the row's own words
+    (or the phrase the question quotes) choose the row, not its place in the table."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "决算.txt").write_text(TABLE_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    a = ask(open_searcher(config), question)
+    assert not a.refused
+    # the column header comes first, then the rows, the asked one first
+    rows = [c.quote for c in a.citations if c.quote.startswith("|") and any(
+        ch.isdigit() for ch in c.quote)]
+    assert rows and figure in rows[0], a.answer
