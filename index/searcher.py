@@ -25,7 +25,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
-from core.text.tables import table_rows
+from core.text.tables import row_support, table_rows
 from index.embedders import Embedder
 from index.exact import (
     parse_exact,
@@ -315,8 +315,8 @@ class Searcher:
         top = head[0][1] or 1.0
         rescored = []
         for cid, score in head:
-            rows = table_rows(self.chunks[cid].text)
-            best = max((coverage(terms, r) for r in rows), default=0.0)
+            chunk = self.chunks[cid]
+            best = row_support(terms, chunk.title, table_rows(chunk.text))
             rescored.append((cid, score / top + TABLE_BONUS * best))
         rescored.sort(key=lambda x: -x[1])
         # The rest keep their order, on the same scale (below every re-ranked chunk).

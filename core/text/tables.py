@@ -30,3 +30,14 @@ def is_table_row(line: str) -> bool:
 def table_rows(text: str) -> list[str]:
     """The table rows among the lines of `text`."""
     return [ln.strip() for ln in text.split("\n") if ln.strip() and is_table_row(ln.strip())]
+
+
+def row_support(terms: dict[str, float], title: str, rows: list[str]) -> float:
+    """How well the best of a table's rows states what a question asks: the share of
+    the question's term weight its words carry, not counting the words the document's
+    title holds (the unit, the year, 决算): a row never repeats them, and counted, they
+    made every row of the asked table look alike."""
+    from core.text.coverage import coverage
+
+    asked = {t: w for t, w in terms.items() if t not in title} or terms
+    return max((coverage(asked, r) for r in rows), default=0.0)
