@@ -4,7 +4,8 @@ People ask about 人大常委会, 低保 and 长护险; laws and measures write 
 最低生活保障 and 长期护理保险. A query gets each full form beside its short form, so BM25
 and the vectors both see the words the text uses (「人大常委会」 →
 「人大（人民代表大会）常委会（常务委员会）」). Only short forms with one reading in
-government writing are listed: 人大 is also a university, but not in an organ's files.
+government writing are listed: 人大 is also a university, but not in an organ's files;
+医保 is left out (医疗保险 or 医疗保障: adding one pulled in the other's passages).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ FULL_FORMS: dict[str, str] = {
     "公租房": "公共租赁住房",
     "低保": "最低生活保障",
     "社保": "社会保险",
-    "医保": "医疗保障",
     "长护险": "长期护理保险",
     "人社局": "人力资源和社会保障局",
     "发改委": "发展和改革委员会",
