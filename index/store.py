@@ -335,7 +335,9 @@ class IndexStore:
         made into `Chunk`s when read; the saved BM25 is memory-mapped and checked against
         the stored tokens of three rows, so opening does not grow much with the index.
         A rebuilt BM25 index is saved only under the writer lock, taken without waiting
-        (a reader never blocks).
+        (a reader never blocks). The document and chunk rows come from index.snapcache
+        when it was written under the docstore's current `rows_stamp`, else from SQLite
+        (and are then kept there the same way as a rebuilt BM25).
         """
         cache = self.config.index_dir / SNAPSHOT_CACHE
         try:
