@@ -80,10 +80,18 @@ def _open_client(cfg: ChromaConfig, path: Path, create: bool) -> Any:
         path.mkdir(parents=True, exist_ok=True)
     elif not (os.access(path, os.W_OK) and os.access(path / DB_FILE, os.W_OK)):
         path = _readonly_copy(path)
-    try:
-        return chromadb.PersistentClient(path=str(path), settings=settings)
-    except Exception as exc:  # chromadb wraps SQLite and HNSW errors in several types
-        raise StoreDamagedError(f"向量库无法打开（{_reason(exc)}）") from None
+    for attempt in (1, 2):
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=settings)
+        except KeyError:
+            # chromadb's per-process client cache changed under us (another thread of
+            # this process opened or dropped the same folder): once more, then a fault.
+            if attempt == 2:
+                raise StoreDamagedError(f"向量库无法打开（{path} 的客户端缓存被并发修改）"
+                                        ) from None
+        except Exception as exc:  # chromadb wraps SQLite and HNSW errors in several types
+            raise StoreDamagedError(f"向量库无法打开（{_reason(exc)}）") from None
+    raise AssertionError("unreachable")
 
 
 @functools.lru_cache(maxsize=8)
