@@ -47,7 +47,6 @@ class ChunkTable(Mapping[str, Chunk]):
     def __init__(self, docs: Mapping[str, Document], columns: Columns) -> None:
         self.docs = docs
         self.ids = columns.ids
-        self._columns = columns
         self._row = dict(zip(columns.ids, range(len(columns.ids)), strict=True))
         self._doc_names, self._doc = columns.doc_names, columns.doc
         self._start, self._end = columns.start, columns.end
@@ -80,7 +79,8 @@ class ChunkTable(Mapping[str, Chunk]):
 
     def columns(self) -> Columns:
         """The rows as stored (index.snapcache writes them)."""
-        return self._columns
+        return Columns(self.ids, self._doc_names, self._doc, self._start, self._end,
+                       self._section_names, self._section, self._pages_names, self._pages)
 
     def subset(self, doc_ids: Iterable[str]) -> ChunkTable:
         """The same rows restricted to these documents (shares arrays and cache)."""

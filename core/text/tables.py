@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from core.text.coverage import coverage
+
 PROSE_MARK_RE = re.compile(r"[。；！？]")  # sentence marks a table row never has
 # A figure in a printed table: not a year, date, 第X or list number.
 _CELL_FIGURE = re.compile(r"(?<![\d第])\d[\d,]*(?:\.\d+)?(?![\d年月日号期届次部条章])")
@@ -37,7 +39,5 @@ def row_support(terms: dict[str, float], title: str, rows: list[str]) -> float:
     the question's term weight its words carry, not counting the words the document's
     title holds (the unit, the year, 决算): a row never repeats them, and counted, they
     made every row of the asked table look alike."""
-    from core.text.coverage import coverage
-
     asked = {t: w for t, w in terms.items() if t not in title} or terms
     return max((coverage(asked, r) for r in rows), default=0.0)
