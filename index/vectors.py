@@ -20,6 +20,7 @@ import functools
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,21 @@ def _forget_cached_system(path: str) -> None:
             system.stop()
         except Exception:  # a system over deleted files may fail to stop; it is dropped
             pass
+
+
+_IMPORTING = threading.Lock()
+
+
+def _writer_classes() -> dict[str, Any]:
+    """llama-index's writer classes, imported by one thread at a time: two threads
+    importing llama-index at once fail on its circular imports (a partially initialised
+    module), which Python's per-module import locks do not prevent."""
+    with _IMPORTING:
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    return {"NodeRelationship": NodeRelationship, "RelatedNodeInfo": RelatedNodeInfo,
+            "TextNode": TextNode, "ChromaVectorStore": ChromaVectorStore}
 
 
 def _readonly_copy(path: Path) -> Path:
@@ -175,18 +191,26 @@ class VectorIndex:
         if self.on_change is not None:
             self.on_change(doc_ids)
 
+    @staticmethod
+    def import_writer() -> None:
+        """Import what writes need (llama-index, about 1.4 s of CPU). An ingest calls it in
+        a background thread while its first files are read, before embedding starts: on
+        two cores, an import during embedding slows the embedder by as much."""
+        _writer_classes()
+
     @property
     def store(self):
         """The llama-index vector store over the collection (imported on first write)."""
         if self._store is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
-
-            self._store = ChromaVectorStore(chroma_collection=self._collection)
+            self._store = _writer_classes()["ChromaVectorStore"](
+                chroma_collection=self._collection)
         return self._store
 
     def add(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
         """Add passages with their vectors, written in the order given."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        classes = _writer_classes()
+        NodeRelationship, RelatedNodeInfo, TextNode = (  # noqa: N806 (llama-index's names)
+            classes["NodeRelationship"], classes["RelatedNodeInfo"], classes["TextNode"])
 
         # The SOURCE relationship makes llama-index store our doc id as the node's
         # ref_doc_id (metadata keys "doc_id"/"document_id"), which deletes and filters use.

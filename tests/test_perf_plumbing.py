@@ -122,3 +122,21 @@ def test_a_thread_bound_embedder_is_called_from_the_ingest_thread(config, embedd
     store = IndexStore(config)
     assert report.passages == store.vectors.count() > 0
     store.close()
+
+
+def test_an_idle_embedder_gets_the_first_file_without_waiting_for_a_full_group(
+        config, embedder, small_corpus):
+    # Embedding starts as soon as the first file is read; before, the ingest waited for a
+    # group of EMBED_BATCH passages (the whole of a small ingest) and the embedder idled.
+    calls: list[int] = []
+
+    class Recording(type(embedder)):
+        def embed_passages(self, texts):
+            calls.append(len(texts))
+            return super().embed_passages(texts)
+
+    report = run_ingest(config, [small_corpus], progress=False, embedder=Recording())
+    assert len(calls) == 2 and sum(calls) == report.passages  # one group per file
+    store = IndexStore(config)
+    assert store.vectors.count() == report.passages
+    store.close()
