@@ -102,8 +102,8 @@ def bench_ingest(config: Config, workdir: Path, quick: bool = False) -> dict:
     the embedder's best configuration on the same passages.
 
     The machine's speed drifts by 10-20 % from one minute to the next (measured: embedding
-    the same 1,056 passages with the same configuration took 108 s in one process and
-    114-127 s in three others within the next half hour). So the reference
+    the same 1,056 passages with the same configuration took 108 s in two processes and
+    114-128 s in two others within the next half hour). So the reference
     runs bracket the ingest: the best configuration embeds the same passages just before
     and just after it, and the ratio divides by their mean. The passages are known before
     the ingest from a plan ingest with the instant `hash` embedder (chunking does not
