@@ -166,8 +166,18 @@ def ingest(
     # reading process): nothing embeds yet, so they take no core from the embedder.
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    threading.Thread(target=VectorIndex.import_writer, name="kb-import",
-                     daemon=True).start()
+    importing: list[threading.Thread] = []  # started with the first file to read
+
+    def warm() -> None:
+        try:
+            VectorIndex.import_writer()
+        except Exception:  # noqa: BLE001 (the first write imports again and reports it)
+            pass
+
+    def import_writer() -> None:
+        if not importing:
+            importing.append(threading.Thread(target=warm, name="kb-import", daemon=True))
+            importing[0].start()
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
     inflight: list = []  # [(future, group)]
@@ -266,6 +276,7 @@ def ingest(
                         store.docstore.set_source(did, str(path), label)
                 else:
                     reading[0] = str(path)
+                    import_writer()
                     doc, chunks = with_level(*reader.read(path, chash, settings), outer)
                     report.low_confidence.extend(
                         (doc.source, page, conf) for page, conf in low_confidence_pages(doc))
@@ -303,6 +314,8 @@ def ingest(
         if pending:
             flush()
         drain()
+        for t in importing:  # not left running at exit when no file could be read
+            t.join()
     if bar is not None:
         bar.close()
 
