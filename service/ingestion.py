@@ -162,8 +162,9 @@ def ingest(
     # this thread reads and chunks the next files; results are written here, in order.
     # The next group is queued before the previous one is written, so the embedder never
     # waits for Chroma and SQLite writes; at most two groups are in flight, so memory
-    # stays bounded. The writer's imports run while the first files are read (in the
-    # reading process): nothing embeds yet, so they take no core from the embedder.
+    # stays bounded. The writer's imports (llama-index) run in a thread of their own while
+    # the reading process reads the first files: nothing embeds yet, so they take no core
+    # from the embedder.
     from concurrent.futures import Future, ThreadPoolExecutor
 
     importing: list[threading.Thread] = []  # started with the first file to read
