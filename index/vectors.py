@@ -57,16 +57,15 @@ def _forget_cached_system(path: str) -> None:
 _IMPORTING = threading.Lock()
 
 
-def _writer_classes() -> dict[str, Any]:
-    """llama-index's writer classes, imported by one thread at a time: two threads
-    importing llama-index at once fail on its circular imports (a partially initialised
-    module), which Python's per-module import locks do not prevent."""
+def import_writer() -> None:
+    """Import what writes need (llama-index, about 1.4 s of CPU), one thread at a time:
+    two threads importing llama-index at once fail on its circular imports (a partially
+    initialised module), which Python's per-module import locks do not prevent. An ingest
+    calls it in a background thread while its first files are read, before embedding
+    starts; the writes call it too, and then find the modules loaded."""
     with _IMPORTING:
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    return {"NodeRelationship": NodeRelationship, "RelatedNodeInfo": RelatedNodeInfo,
-            "TextNode": TextNode, "ChromaVectorStore": ChromaVectorStore}
+        import llama_index.core.schema  # noqa: F401
+        import llama_index.vector_stores.chroma  # noqa: F401
 
 
 def _readonly_copy(path: Path) -> Path:
@@ -191,26 +190,20 @@ class VectorIndex:
         if self.on_change is not None:
             self.on_change(doc_ids)
 
-    @staticmethod
-    def import_writer() -> None:
-        """Import what writes need (llama-index, about 1.4 s of CPU). An ingest calls it in
-        a background thread while its first files are read, before embedding starts: on
-        two cores, an import during embedding slows the embedder by as much."""
-        _writer_classes()
-
     @property
     def store(self):
         """The llama-index vector store over the collection (imported on first write)."""
         if self._store is None:
-            self._store = _writer_classes()["ChromaVectorStore"](
-                chroma_collection=self._collection)
+            import_writer()
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self._collection)
         return self._store
 
     def add(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
         """Add passages with their vectors, written in the order given."""
-        classes = _writer_classes()
-        NodeRelationship, RelatedNodeInfo, TextNode = (  # noqa: N806 (llama-index's names)
-            classes["NodeRelationship"], classes["RelatedNodeInfo"], classes["TextNode"])
+        import_writer()
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         # The SOURCE relationship makes llama-index store our doc id as the node's
         # ref_doc_id (metadata keys "doc_id"/"document_id"), which deletes and filters use.

@@ -33,7 +33,7 @@ from index.lock import bump_generation
 from index.passages import passages
 from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
-from index.vectors import VectorIndex
+from index.vectors import import_writer as import_vector_writer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
 from ingest.ocr import low_confidence_pages
@@ -171,7 +171,7 @@ def ingest(
 
     def warm() -> None:
         try:
-            VectorIndex.import_writer()
+            import_vector_writer()
         except Exception:  # noqa: BLE001 (the first write imports again and reports it)
             pass
 
@@ -180,6 +180,7 @@ def ingest(
             importing.append(threading.Thread(target=warm, name="kb-import", daemon=True))
             importing[0].start()
 
+    overlap = getattr(embedder, "thread_safe", False)  # else it embeds in this thread
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-embed")
     inflight: list = []  # [(future, group)]
 
@@ -193,15 +194,14 @@ def ingest(
     def idle() -> bool:
         # An idle embedder gets what has been read so far instead of waiting for a full
         # group: the first file's passages embed while the next files are read.
-        return getattr(embedder, "thread_safe", False) and all(
-            f.done() for f, _ in inflight)
+        return overlap and all(f.done() for f, _ in inflight)
 
     def embed_group(group) -> None:
         # One embedding call for several small documents keeps the embedder's batches
         # full; each document is still written on its own (vectors first, docstore last).
         drain(keep=1)  # the group still embedding keeps the embedder busy meanwhile
         texts = [p.embed_text for *_, ps in group for p in ps]
-        if getattr(embedder, "thread_safe", False):
+        if overlap:
             inflight.append((pool.submit(embed, texts), group))
             drain(keep=1)  # the previous group is written while this one embeds
             return
