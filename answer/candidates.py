@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 
 from answer.question import (
+    FRAME_WORDS,
     Question,
+    content_words,
 )
 from answer.units import units_in
 from core.models import (
@@ -50,7 +52,8 @@ class Candidate:
     score: float
     kind: str = "sentence"
     context: tuple[tuple[int, int], ...] = ()
-    matched: int = 0  # distinct question words (2+ characters) the unit contains
+    matched: int = 0  # content words of the question the unit shares (`question_words`)
+    matched_own: int = 0  # of those, words that do not only name the document, unit or year
 
 
 # A quote must say something: end like a sentence or clause, or be a table row / list;
@@ -82,6 +85,17 @@ def question_terms(searcher, question: str) -> dict[str, float]:
     return terms
 
 
+def question_words(terms: dict[str, float], q: Question | None
+                   ) -> tuple[dict[str, list[str]], set[str]]:
+    """The question's content words, each with the tokens that count as sharing it (the
+    word, or a word jieba cut out of it), and those of them that only name the document,
+    unit or year."""
+    words = {w: [t for t in terms if len(t) >= 2 and t in w and t not in FRAME_WORDS]
+             for w in content_words(terms)}
+    fixed = _constraint_terms(terms, q) if q else []
+    return words, {w for w, parts in words.items() if any(t in fixed for t in parts)}
+
+
 def _constraint_terms(terms: dict[str, float], q: Question) -> list[str]:
     """Question words that only say which document is meant: units, years, names."""
     names = [*q.units, *(str(y) for y in q.years), *(n for n, _ in q.aliases), *q.titles,
@@ -109,6 +123,7 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
     out: dict[tuple[str, int, int], Candidate] = {}
     asks = q.asks if q else "fact"
     fixed = _constraint_terms(terms, q) if q else []
+    words, naming = question_words(terms, q)
     for hit in hits:
         c = hit.chunk
         doc = searcher.docs[c.doc_id]
@@ -127,7 +142,9 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             seen = (text + "".join(doc.text[a:b] for a, b in u.context) + " " + c.section_label
                     + " " + head)
             cov = coverage(terms, seen)
-            matched = sum(1 for t in terms if len(t) >= 2 and t in seen)
+            shared = [w for w, parts in words.items() if any(t in seen for t in parts)]
+            matched = len(shared)
+            own = sum(1 for w in shared if w not in naming)
             score = cov + s.rank_prior / hit.rank + _wanted(u.kind, asks)
             if q is not None and any(p in text for p in q.quoted):
                 # The question quotes the term (“其他收入”): the unit that states it, often
@@ -142,7 +159,7 @@ def candidates(searcher, hits: list[Hit], terms: dict[str, float], s: AskSetting
             key = (c.doc_id, u.start, u.end)
             if key not in out or out[key].score < score:
                 out[key] = Candidate(hit, u.start, u.end, text, cov, score, u.kind, u.context,
-                                     matched)
+                                     matched, own)
     return sorted(out.values(), key=lambda x: (-x.score, x.hit.rank, x.start))
 
 

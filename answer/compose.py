@@ -186,8 +186,15 @@ def _ask_parts(searcher, question: str, parts: tuple[str, ...], filters,
     citations: list[Citation] = []
     lines: list[str] = []
     hits: list[Hit] = []
-    for part in parts:
-        chosen, ev = _answer_one(searcher, part, filters, half)
+    answered = [_answer_one(searcher, part, filters, half) for part in parts]
+    if any(chosen for chosen, _ in answered):
+        # A question with one supported part is not off-topic: the other part may share a
+        # single word with its evidence (小组每组多少人 beside 小组组长任期几年), so the
+        # two-word rule for short questions no longer applies to it.
+        lenient = replace(half, min_terms=0)
+        answered = [(chosen, ev) if chosen else _answer_one(searcher, part, filters, lenient)
+                    for part, (chosen, ev) in zip(parts, answered, strict=True)]
+    for part, (chosen, ev) in zip(parts, answered, strict=True):
         hits += ev.result.hits
         new = [c for c in _citations_for(searcher, chosen, len(citations) + 1)
                if not any(c.doc_id == o.doc_id and c.start == o.start for o in citations)]

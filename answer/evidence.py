@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from answer.candidates import AskSettings, Candidate, candidates, question_terms
+from answer.candidates import (
+    AskSettings,
+    Candidate,
+    candidates,
+    question_terms,
+    question_words,
+)
 from answer.question import (
     MEASURES,
     Question,
@@ -72,9 +78,10 @@ class Evidence:
     strength: float  # best share of the question's IDF mass covered by one unit
     question: Question = field(default_factory=lambda: Question(""))
     unmet: str = ""  # why no evidence can meet the question's constraints
-    matched: int = 0  # distinct question words the best unit shares
-    n_terms: int = 0  # distinct content words (2+ characters) of the question
+    matched: int = 0  # content words of the question the best unit shares
+    n_terms: int = 0  # content words of the question (`answer.question.content_words`)
     named: bool = False  # the question names its document (文号, 《标题》, 党章, 第X期)
+    n_own: int = 0  # content words that do not only name the document, unit or year
 
 
 def target_docs(searcher, q: Question) -> tuple[list[str], str]:
@@ -191,9 +198,9 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
         cands = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
     best = cands[0] if cands else None
     strength = max((c.coverage for c in cands), default=0.0)
-    words = sum(1 for t in terms if len(t) >= 2)
-    return Evidence(result, cands, strength, q, unmet, best.matched if best else 0, words,
-                    bool(targets))
+    words, naming = question_words(terms, q)
+    return Evidence(result, cands, strength, q, unmet, best.matched if best else 0,
+                    len(words), bool(targets), len(words) - len(naming))
 
 
 def case_list(searcher, ev: Evidence) -> list[Candidate]:
@@ -240,5 +247,10 @@ def supported(ev: Evidence, s: AskSettings) -> bool:
     # query without a question word (社保断缴与补缴) is left to the search.
     if (ev.matched < s.min_terms and ev.n_terms <= s.short_question and not ev.named
             and ev.question.interrogative):
+        return False
+    # A question naming its document has its title's words met by that document: the
+    # evidence must also share one of its own words (公务员法…年休假 answered with another
+    # article's 三十日 shares only the law's name).
+    if ev.named and ev.n_own and not best.matched_own and ev.question.interrogative:
         return False
     return ev.strength >= s.refuse_below

@@ -12,6 +12,7 @@ Rule-based and pure. `analyze(question)` gives a `Question` with
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from answer.parts import ASK_WORD, split_parts
@@ -254,6 +255,22 @@ def measure(q: str) -> str:
     """The measure word of the figure asked for (多少人 → 人, 几个工作日 → 个工作日)."""
     m = _MEASURE.search(q)
     return m.group(1) if m else ""
+
+
+# Words that frame a question rather than say what it is about: any rule text shares them,
+# so sharing one of them is no support (报考公务员需要满足什么学历条件 shares only 学历 with a
+# rule on 学历教育 once 需要/满足 stop counting).
+FRAME_WORDS = frozenset(
+    "需要 满足 应该 应当 可以 一般 具体 分别 规定 要求 哪里 几点 一共 几个 几名 几天 多长 "
+    "怎么样 情况 能够 必须 主要 相关 有关 还是 或者 以及 时候 多久 多大".split())
+
+
+def content_words(tokens: Iterable[str]) -> tuple[str, ...]:
+    """The question's words that say what it is about: two or more characters, no frame
+    word, and none inside a longer word of the question (jieba also cuts 所得税 and 所得 out
+    of 个人所得税; one word of the question must count once)."""
+    words = [t for t in dict.fromkeys(tokens) if len(t) >= 2 and t not in FRAME_WORDS]
+    return tuple(w for w in words if not any(w != o and w in o for o in words))
 
 
 def analyze(q: str, tokens: tuple[str, ...] = ()) -> Question:

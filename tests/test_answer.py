@@ -170,3 +170,60 @@ def test_a_table_question_is_answered_from_the_row_it_names(tmp_path, config, em
     rows = [c.quote for c in a.citations if c.quote.startswith("|") and any(
         ch.isdigit() for ch in c.quote)]
     assert rows and figure in rows[0], a.answer
+
+
+def test_content_words_drop_frame_words_and_count_a_compound_once():
+    from answer.question import content_words
+
+    tokens = ["个人所得税", "所得税", "所得", "专项", "需要", "满足", "app", "税"]
+    assert content_words(tokens) == ("个人所得税", "专项", "app")
+
+
+RULES_DOC = """示例市机关干部教育培训管理办法
+
+第一条 为加强市级机关干部教育培训工作，制定本办法。
+第二条 机关干部每月参加集中学习不少于2次，每次不少于2小时。
+第三条 支持干部参加学历教育和职业提升，所在部门应当在时间安排上给予支持。
+第四条 新录用干部的岗前培训不少于40学时，由市委组织部统一组织。
+"""
+
+
+def _rules_searcher(tmp_path, config, embedder):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "培训办法.txt").write_text(RULES_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    return open_searcher(config)
+
+
+def test_a_named_document_must_share_one_of_the_questions_own_words(tmp_path, config,
+                                                                    embedder):
+    """The title's words are met by the document itself: a figure that shares none of
+    the question's other words (年休假) is not its answer."""
+    s = _rules_searcher(tmp_path, config, embedder)
+    a = ask(s, "《示例市机关干部教育培训管理办法》规定年休假最长是多少？")
+    assert a.refused, a.answer
+    a = ask(s, "《示例市机关干部教育培训管理办法》规定岗前培训不少于多少学时？")
+    assert not a.refused and "40学时" in a.answer
+
+
+def test_a_short_question_sharing_one_word_besides_frame_words_is_refused(tmp_path, config,
+                                                                          embedder):
+    """需要/满足 frame any question: 学历 alone is no support for an off-topic one."""
+    s = _rules_searcher(tmp_path, config, embedder)
+    assert ask(s, "报考公务员需要满足什么学历条件？").refused
+    a = ask(s, "机关干部每月参加集中学习不少于几次？")
+    assert not a.refused and "2次" in a.answer
+
+
+def test_the_part_of_a_supported_two_part_question_may_share_one_word(tmp_path, config,
+                                                                      embedder):
+    """A question whose one part is supported is not off-topic: its other part is
+    answered from evidence sharing one word with it."""
+    s = _rules_searcher(tmp_path, config, embedder)
+    q = "新录用干部的岗前培训不少于多少学时？报考在职研究生对学历有什么具体要求？"
+    a = ask(s, q)
+    assert not a.refused
+    assert "40学时" in a.answer and "学历教育" in a.answer, a.answer
+    # on its own, the second part shares only 学历 with the text: refused
+    assert ask(s, "报考在职研究生对学历有什么具体要求？").refused
