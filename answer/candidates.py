@@ -40,6 +40,8 @@ class AskSettings:
     short_question: int = 5  # questions with at most this many words are "short"
     quoted_bonus: float = 0.3  # a unit stating the phrase the question quotes
     row_own: float = 0.3  # weight of a table row's own words (beyond its table's header)
+    meaning_weight: float = 0.3  # bonus of the unit the embedder ranks first (answer.meaning)
+    meaning_pool: int = 20  # how many of the best units the embedder ranks
 
 
 @dataclass(frozen=True)

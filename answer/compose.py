@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from answer.candidates import AskSettings, Candidate, select, whole_passage
 from answer.evidence import Evidence, case_list, gather, supported
+from answer.meaning import by_meaning
 from answer.question import (
     split_parts,
 )
@@ -142,7 +143,7 @@ def _answer_one(searcher, question: str, filters, s: AskSettings
     if ev.result.pinned:
         pinned = [h for h in ev.result.hits if h.chunk.chunk_id in ev.result.pinned]
         return [whole_passage(h) for h in pinned][: s.max_quotes], ev
-    return select(ev.candidates, s), ev
+    return select(by_meaning(searcher, ev.question.text, ev.candidates, s), s), ev
 
 
 def ask(searcher, question: str, *, filters: Filters | None = None,
