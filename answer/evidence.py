@@ -31,9 +31,12 @@ from core.models import (
     SearchResult,
 )
 from core.text.abbreviations import with_full_forms
+from core.text.attachments import attachment_included, attachment_refs, listed_attachment
+from core.text.coverage import coverage
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
+from core.text.sentences import split_sentences
 from core.text.titles import title_matches
 
 _HEAD_LINES = 3
@@ -164,6 +167,33 @@ def _measured(searcher, q: Question, c: Candidate) -> bool:
     return bool(re.search(figure, seen))
 
 
+DEFERRAL_REACH = 80  # characters after a unit, in its paragraph, where it may defer
+
+
+def _deferred(doc: Document, terms: dict[str, float], best: Candidate) -> str:
+    """Why the best unit cannot answer: the sentence that covers the question best
+    defers to an attachment the document does not hold (「…限额，具体见附件1。」)."""
+    text = doc.text
+    listed = listed_attachment(best.text)
+    if listed is not None and not attachment_included(text, listed.label, best.end):
+        # the best unit only names the attachment: the list under the document
+        return f"所问内容见《{doc.title}》{listed.name}，知识库未收录该附件"
+    line_end = text.find("\n", best.end)
+    reach = min(len(text) if line_end < 0 else line_end, best.end + DEFERRAL_REACH)
+    sentences = split_sentences(text[best.start:reach], best.start)
+    for ref in attachment_refs(text, best.start, reach):
+        if attachment_included(text, ref.label, ref.end):
+            continue
+        inside = [sp for sp in sentences if sp[0] <= ref.start < sp[1]]
+        if not inside:
+            continue
+        a, b = inside[0]
+        rest = text[best.start:a] + "。" + text[b:max(b, best.end)]
+        if coverage(terms, text[a:b]) >= coverage(terms, rest):
+            return f"所问内容见《{doc.title}》{ref.name}，知识库未收录该附件"
+    return ""
+
+
 def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> Evidence:
     """Search, then score the answer units of the hits that meet the question's constraints."""
     norm = searcher.normalize(question)
@@ -197,6 +227,8 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
     if q.asks in ("number", "duration"):
         cands = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
     best = cands[0] if cands else None
+    if best is not None and q.interrogative and not unmet:
+        unmet = _deferred(searcher.docs[best.hit.chunk.doc_id], terms, best)
     strength = max((c.coverage for c in cands), default=0.0)
     words, naming = question_words(terms, q)
     return Evidence(result, cands, strength, q, unmet, best.matched if best else 0,

@@ -227,3 +227,35 @@ def test_the_part_of_a_supported_two_part_question_may_share_one_word(tmp_path, 
     assert "40学时" in a.answer and "学历教育" in a.answer, a.answer
     # on its own, the second part shares only 学历 with the text: refused
     assert ask(s, "报考在职研究生对学历有什么具体要求？").refused
+
+
+HOUSING_DOC = ("""示例市公共租赁住房保障办法
+
+第五条 本市户籍家庭申请公共租赁住房，收入准入限额基准为家庭年人均收入42000元。"""
+               """结合家庭人口数，确定家庭收入和财产限额，具体见附件1。
+第六条 承租家庭的租金按月交纳，每月10日前交清。
+
+附件：1.示例市公共租赁住房家庭收入和财产限额表
+""")
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_question_about_what_an_attachment_holds_is_refused_when_it_is_missing(
+        tmp_path, config, embedder, held):
+    d = tmp_path / "docs"
+    d.mkdir()
+    body = HOUSING_DOC
+    if held:
+        body += ("\n附件1\n示例市公共租赁住房家庭收入和财产限额表\n"
+                 + "三人户家庭年收入限额为十二万六千元，财产限额为三十万元。\n" * 4)
+    (d / "公租房办法.txt").write_text(body, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    a = ask(s, "示例市三口之家申请公租房，家庭收入和财产限额具体是多少？")
+    if held:
+        assert not a.refused
+    else:
+        assert a.refused and "附件1" in a.answer and "未收录" in a.answer, a.answer
+    # the sentence that answers is not the one that defers
+    a = ask(s, "示例市申请公租房的收入准入限额基准是多少？")
+    assert not a.refused and "42000元" in a.answer

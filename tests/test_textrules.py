@@ -891,3 +891,36 @@ def test_formats_expected_phrases(realdocs: Path) -> None:
     assert [p for p in phrases if is_doc_no_line(p)] == ["路卫发〔2011〕76号"]
     assert [p for p in phrases if is_bare_date_line(p)] == ["2011年3月10日印发"]
     assert parse_date("2011年3月10日印发") == "2011-03-10"
+
+
+def test_attachment_refs_and_whether_the_attachment_is_held() -> None:
+    from core.text.attachments import attachment_included, attachment_refs
+
+    text = ("结合家庭人口数，确定家庭收入和财产限额，具体见附件1。补贴标准详见附件。\n"
+            "附件：1.家庭收入和财产限额表\n")
+    assert [(r.label, r.name) for r in attachment_refs(text)] == [("1", "附件1"), ("", "附件")]
+    assert text[attachment_refs(text)[0].start:attachment_refs(text)[0].end] == "见附件1"
+    assert not attachment_included(text, "1")  # a list of attachments is not the attachment
+    held = text + "附件1\n" + "一人户家庭年收入限额为四万九千九百五十二元。" * 6 + "\n附件2\n短。\n"
+    assert attachment_included(held, "1")
+    assert not attachment_included(held, "2")  # a label with no body
+    assert not attachment_included(held, "1", after=len(held) - 5)  # only after the reference
+    assert not attachment_included(held.replace("附件1\n", "附件12\n"), "1")
+    from core.text.attachments import listed_attachment
+
+    assert listed_attachment("附件：1.家庭收入和财产限额表").name == "附件1"
+    assert listed_attachment("附件2 社保经办机构地址").name == "附件2"
+    assert listed_attachment("按附件要求填报。") is None
+
+
+def test_attachments_the_real_policies_defer_to_are_not_in_them(realdocs: Path) -> None:
+    """The Guangzhou policies (policy_gz/documents.json) defer their tables to attachments
+    that the published text leaves out."""
+    from core.text.attachments import attachment_included, attachment_refs
+
+    docs = json.loads((realdocs / "policy_gz" / "documents.json").read_text("utf-8"))
+    refs = [(d["id"], r) for d in docs for r in attachment_refs(d["original_text"])]
+    assert len(refs) >= 8
+    held = [(i, r.name) for i, r in refs if attachment_included(
+        next(d["original_text"] for d in docs if d["id"] == i), r.label, r.end)]
+    assert held == []
