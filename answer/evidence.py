@@ -174,10 +174,11 @@ def _deferred(doc: Document, terms: dict[str, float], best: Candidate) -> str:
     """Why the best unit cannot answer: the sentence that covers the question best
     defers to an attachment the document does not hold (「…限额，具体见附件1。」)."""
     text = doc.text
+    where = f"《{doc.title}》" if doc.title else "该文件"
     listed = listed_attachment(best.text)
     if listed is not None and not attachment_included(text, listed.label, best.end):
         # the best unit only names the attachment: the list under the document
-        return f"所问内容见《{doc.title}》{listed.name}，知识库未收录该附件"
+        return f"所问内容见{where}{listed.name}，知识库未收录该附件"
     line_end = text.find("\n", best.end)
     reach = min(len(text) if line_end < 0 else line_end, best.end + DEFERRAL_REACH)
     sentences = split_sentences(text[best.start:reach], best.start)
@@ -190,7 +191,7 @@ def _deferred(doc: Document, terms: dict[str, float], best: Candidate) -> str:
         a, b = inside[0]
         rest = text[best.start:a] + "。" + text[b:max(b, best.end)]
         if coverage(terms, text[a:b]) >= coverage(terms, rest):
-            return f"所问内容见《{doc.title}》{ref.name}，知识库未收录该附件"
+            return f"所问内容见{where}{ref.name}，知识库未收录该附件"
     return ""
 
 
