@@ -130,9 +130,10 @@ def _citing(searcher, doc_no: str, s: AskSettings) -> list[Candidate]:
     return out[: s.max_quotes]
 
 
-def _answer_one(searcher, question: str, filters, s: AskSettings
-                ) -> tuple[list[Candidate], Evidence]:
-    ev = gather(searcher, question, filters, s)
+def _answer_one(searcher, question: str, filters, s: AskSettings,
+                ev: Evidence | None = None) -> tuple[list[Candidate], Evidence]:
+    """The units answering `question`, from `ev` when its evidence is already gathered."""
+    ev = ev or gather(searcher, question, filters, s)
     if ev.result.missing:
         return [], ev
     listed = case_list(searcher, ev)
@@ -191,9 +192,10 @@ def _ask_parts(searcher, question: str, parts: tuple[str, ...], filters,
     if any(chosen for chosen, _ in answered):
         # A question with one supported part is not off-topic: the other part may share a
         # single word with its evidence (小组每组多少人 beside 小组组长任期几年), so the
-        # two-word rule for short questions no longer applies to it.
+        # two-word rule for short questions no longer applies to it. The rule only decides
+        # support (`supported`), so the evidence already gathered is judged again.
         lenient = replace(half, min_terms=0)
-        answered = [(chosen, ev) if chosen else _answer_one(searcher, part, filters, lenient)
+        answered = [(chosen, ev) if chosen else _answer_one(searcher, part, filters, lenient, ev)
                     for part, (chosen, ev) in zip(parts, answered, strict=True)]
     for part, (chosen, ev) in zip(parts, answered, strict=True):
         hits += ev.result.hits

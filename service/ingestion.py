@@ -33,7 +33,7 @@ from index.lock import bump_generation
 from index.passages import passages
 from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
-from index.vectors import import_writer as import_vector_writer
+from index.vectors import import_writer
 from ingest.chunking import ChunkSettings
 from ingest.files import content_hash, discover, doc_id_for, printable
 from ingest.ocr import low_confidence_pages
@@ -171,11 +171,11 @@ def ingest(
 
     def warm() -> None:
         try:
-            import_vector_writer()
+            import_writer()
         except Exception:  # noqa: BLE001 (the first write imports again and reports it)
             pass
 
-    def import_writer() -> None:
+    def start_import() -> None:
         if not importing:
             importing.append(threading.Thread(target=warm, name="kb-import", daemon=True))
             importing[0].start()
@@ -277,7 +277,7 @@ def ingest(
                         store.docstore.set_source(did, str(path), label)
                 else:
                     reading[0] = str(path)
-                    import_writer()
+                    start_import()
                     doc, chunks = with_level(*reader.read(path, chash, settings), outer)
                     report.low_confidence.extend(
                         (doc.source, page, conf) for page, conf in low_confidence_pages(doc))

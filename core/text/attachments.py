@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_NUMERAL = "[0-9０-９一二三四五六七八九十]"  # an attachment's number: 1, １, 二
 # 「见附件1」「详见附件」「见附件二」; the bare word 附件 (附件：1. …) is a list of attachments.
-ATTACHMENT_REF = re.compile(r"见附件\s*([0-9０-９一二三四五六七八九十]*)")
-_ANY_ATTACHMENT_LINE = re.compile(r"(?m)^[ \t　]*附件\s*[0-9０-９一二三四五六七八九十]")
+ATTACHMENT_REF = re.compile(rf"见附件\s*({_NUMERAL}*)")
+_ANY_ATTACHMENT_LINE = re.compile(rf"(?m)^[ \t　]*附件\s*{_NUMERAL}")
 MIN_BODY_CHARS = 100  # an attachment shorter than this after its heading is only a label
 
 
@@ -37,7 +38,7 @@ def attachment_refs(text: str, start: int = 0, end: int | None = None) -> list[A
 
 # A line that only names an attachment: 「附件：1.…限额表」 (the list under a document) or
 # 「附件1 …限额表」 (its heading).
-_LISTED = re.compile(r"^[ \t　]*附件\s*[：:]?\s*([0-9０-９一二三四五六七八九十]*)")
+_LISTED = re.compile(rf"^[ \t　]*附件\s*[：:]?\s*({_NUMERAL}*)")
 
 
 def listed_attachment(line: str) -> AttachmentRef | None:
@@ -49,8 +50,7 @@ def listed_attachment(line: str) -> AttachmentRef | None:
 def attachment_included(text: str, label: str, after: int = 0) -> bool:
     """True when `text` holds attachment `label` after offset `after`: a line starting with
     附件<label> followed by at least MIN_BODY_CHARS of text before the next attachment."""
-    head = re.compile(rf"(?m)^[ \t　]*附件\s*{re.escape(label)}(?![0-9０-９一二三四五六七八九十])"
-                      r"[^\n]*\n")
+    head = re.compile(rf"(?m)^[ \t　]*附件\s*{re.escape(label)}(?!{_NUMERAL})[^\n]*\n")
     for m in head.finditer(text, after):
         nxt = _ANY_ATTACHMENT_LINE.search(text, m.end())
         body = text[m.end(): nxt.start() if nxt else len(text)]
