@@ -67,6 +67,22 @@ def index_text(chunk: Chunk) -> str:
 
 
 @dataclass(frozen=True)
+class DocumentWrite:
+    """One document's part of a grouped write (IndexStore.write_documents).
+
+    `complete`: the document's docstore rows are already there (an early-lexical write),
+    so only its hash is recorded after its vectors.
+    """
+
+    doc: Document
+    chunks: Sequence[Chunk]
+    passages: Sequence[Passage]
+    vectors: np.ndarray
+    label: str = ""
+    complete: bool = False
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a searcher needs, read once.
 
@@ -256,19 +272,34 @@ class IndexStore:
                          passages: Sequence[Passage], vectors: np.ndarray,
                          label: str = "") -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
-        self.vectors.delete_doc(doc.doc_id)
-        if passages:
-            self.vectors.add(passages, vectors)
-        self.docstore.put(doc, chunks, label)
+        self.write_documents([DocumentWrite(doc, chunks, passages, vectors, label)])
 
     def complete_document(self, doc: Document, passages: Sequence[Passage],
                           vectors: np.ndarray) -> None:
         """Add the vectors of a document already in the docstore without its hash (an
         early-lexical write), then record its hash: complete only once both are there."""
-        self.vectors.delete_doc(doc.doc_id)
-        if passages:
-            self.vectors.add(passages, vectors)
-        self.docstore.set_hash(doc.doc_id, doc.content_hash)
+        self.write_documents([DocumentWrite(doc, (), passages, vectors, complete=True)])
+
+    def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
+        """Swap several documents' vectors in one Chroma add, then write each one's
+        docstore rows: every vector of the group first, the docstore last, so a kill in
+        between leaves what `reconcile` repairs, as for one document.
+
+        One add for the group because a local Chroma add costs about 75 ms of CPU
+        whatever its size (1,040 vectors: 3.6 s in 40 adds, 0.6 s in one), and during
+        an ingest that CPU is taken from the embedder running beside it.
+        """
+        for w in writes:
+            self.vectors.delete_doc(w.doc.doc_id)
+        with_vectors = [w for w in writes if w.passages]
+        if with_vectors:
+            self.vectors.add([p for w in with_vectors for p in w.passages],
+                             np.concatenate([w.vectors for w in with_vectors]))
+        for w in writes:
+            if w.complete:
+                self.docstore.set_hash(w.doc.doc_id, w.doc.content_hash)
+            else:
+                self.docstore.put(w.doc, w.chunks, w.label)
 
     def sources_under(self, folder: Path) -> dict[str, str]:
         """doc_id -> source of every document whose (absolute) source lies under `folder`."""

@@ -31,7 +31,7 @@ from core.models import Chunk, Document
 from index.embedders import Embedder
 from index.lock import bump_generation
 from index.passages import passages
-from index.store import IndexStore, index_text
+from index.store import DocumentWrite, IndexStore, index_text
 from index.tokenize import Tokenizer
 from index.vectors import import_writer
 from ingest.chunking import ChunkSettings
@@ -210,13 +210,14 @@ def ingest(
         inflight.append((done, group))
 
     def write_group(group, vecs) -> None:
-        at = 0
+        writes, at = [], 0
         for doc, chunks, label, ps in group:
-            if doc.doc_id in early:  # its rows (and BM25 tokens) are there: add the rest
-                store.complete_document(doc, ps, vecs[at : at + len(ps)])
-            else:
-                store.replace_document(doc, chunks, ps, vecs[at : at + len(ps)], label)
+            # An early-lexical document's rows (and BM25 tokens) are there: add the rest.
+            writes.append(DocumentWrite(doc, chunks, ps, vecs[at : at + len(ps)], label,
+                                        complete=doc.doc_id in early))
             at += len(ps)
+        store.write_documents(writes)
+        for doc, chunks, _label, ps in group:
             (report.updated if doc.doc_id in stored else report.added).append(doc.source)
             report.doc_ids[doc.source] = doc.doc_id
             report.chunks += len(chunks)

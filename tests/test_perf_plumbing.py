@@ -140,3 +140,30 @@ def test_an_idle_embedder_gets_the_first_file_without_waiting_for_a_full_group(
     store = IndexStore(config)
     assert store.vectors.count() == report.passages
     store.close()
+
+
+def test_a_group_of_documents_is_written_to_chroma_in_one_add(config, embedder,
+                                                              small_corpus, monkeypatch):
+    # A local Chroma add costs ~75 ms of CPU whatever its size, taken from the embedder
+    # during an ingest: a group's documents share one add, then get their docstore rows.
+    from index.vectors import VectorIndex
+
+    adds: list[int] = []
+    real_add = VectorIndex.add
+
+    def counting(self, passages, vectors):
+        adds.append(len(passages))
+        return real_add(self, passages, vectors)
+
+    monkeypatch.setattr(VectorIndex, "add", counting)
+
+    class Bound(type(embedder)):
+        thread_safe = False  # no overlap: both small files wait for one group
+
+    report = run_ingest(config, [small_corpus], progress=False, embedder=Bound())
+    assert len(report.added) == 2 and adds == [report.passages]
+    store = IndexStore(config)
+    assert store.vectors.count() == report.passages
+    assert len(store.docstore.hashes()) == 2 and all(store.docstore.hashes().values())
+    store.close()
+    assert open_searcher(config).search("青年干部", k=1, mode="vector")

@@ -98,19 +98,20 @@ KILL_SCRIPT = textwrap.dedent("""
     from core.config import load_config
     from service.wiring import run_ingest
 
-    real = IndexStore.replace_document
+    real = IndexStore.write_documents
     calls = []
 
-    def dying(self, doc, chunks, passages, vectors, label=""):
-        calls.append(doc.source)
+    def dying(self, writes):
+        calls.extend(w.doc.source for w in writes)
         if len(calls) == 2:
             # vectors written, docstore not yet: the worst moment to die
-            self.vectors.delete_doc(doc.doc_id)
-            self.vectors.add(passages, vectors)
+            for w in writes:
+                self.vectors.delete_doc(w.doc.doc_id)
+                self.vectors.add(w.passages, w.vectors)
             os._exit(9)
-        real(self, doc, chunks, passages, vectors, label)
+        real(self, writes)
 
-    IndexStore.replace_document = dying
+    IndexStore.write_documents = dying
     run_ingest(load_config({"KB_EMBED_MODEL": "hash"}, index_dir=sys.argv[1]), [Path(sys.argv[2])],
                progress=False)
 """)
