@@ -35,6 +35,13 @@ _BATCH = 1000
 DB_FILE = "chroma.sqlite3"
 
 
+# chromadb's per-process client cache is a plain dict, filled when a client is made:
+# two threads of one process (an upload's ingest beside the app's readers) making or
+# dropping clients at once left one of them a half-made client (KeyError, or
+# AttributeError: 'RustBindingsAPI' object has no attribute 'bindings').
+_CLIENTS = threading.Lock()
+
+
 def _forget_cached_system(path: str) -> None:
     """Drop chromadb's per-process client for `path` when its files are gone.
 
@@ -46,7 +53,8 @@ def _forget_cached_system(path: str) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     systems = getattr(SharedSystemClient, "_identifier_to_system", {})
-    system = systems.pop(path, None)
+    with _CLIENTS:
+        system = systems.pop(path, None)
     if system is not None:
         try:
             system.stop()
@@ -97,8 +105,9 @@ def _open_client(cfg: ChromaConfig, path: Path, create: bool) -> Any:
         path = _readonly_copy(path)
     for attempt in (1, 2):
         try:
-            return chromadb.PersistentClient(path=str(path), settings=settings)
-        except KeyError:
+            with _CLIENTS:
+                return chromadb.PersistentClient(path=str(path), settings=settings)
+        except (KeyError, AttributeError):
             # chromadb's per-process client cache changed under us (another thread of
             # this process opened or dropped the same folder): once more, then a fault.
             if attempt == 2:
