@@ -70,8 +70,9 @@ def index_text(chunk: Chunk) -> str:
 class DocumentWrite:
     """One document's part of a grouped write (IndexStore.write_documents).
 
-    `complete`: the document's docstore rows are already there (an early-lexical write),
-    so only its hash is recorded after its vectors.
+    `complete`: the document's docstore rows are already there without its hash (an
+    early-lexical write), so only its hash is recorded after its vectors: the document
+    is complete only once both are there.
     """
 
     doc: Document
@@ -273,12 +274,6 @@ class IndexStore:
                          label: str = "") -> None:
         """Swap a document's vectors and docstore rows (vectors first, docstore last)."""
         self.write_documents([DocumentWrite(doc, chunks, passages, vectors, label)])
-
-    def complete_document(self, doc: Document, passages: Sequence[Passage],
-                          vectors: np.ndarray) -> None:
-        """Add the vectors of a document already in the docstore without its hash (an
-        early-lexical write), then record its hash: complete only once both are there."""
-        self.write_documents([DocumentWrite(doc, (), passages, vectors, complete=True)])
 
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         """Swap several documents' vectors in one Chroma add, then write each one's
