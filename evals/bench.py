@@ -39,6 +39,12 @@ from evals.sets import ROOT, corpus_set
 
 CACHE = ROOT / ".kb" / "bench"
 SYNTHETIC_VERSION = "3"  # bump when _synthetic (or index.passages) changes what it writes
+# HNSW construction effort of the synthetic indexes: Chroma's default (what `kb ingest`
+# writes) in the full bench; less in --quick, where building 260k vectors at the default
+# took two thirds of the 100k build (measured on 60k vectors: 110.9 s at 100, 64.8 s at
+# 32; query p95 on them 6.3 vs 9.0 ms of a hybrid query's 35-50). Search-time settings
+# (ef_search, M) are the same in both.
+QUICK_EF_CONSTRUCTION = 32
 QUICK_DOCS = 5  # documents the quick bench ingests (the full bench: all of corpus/)
 
 
@@ -215,27 +221,31 @@ def _corpus_sentences() -> list[str]:
     return out
 
 
-def _cache_key(config: Config, size: int) -> str:
+def _cache_key(config: Config, size: int, ef_construction: int | None = None) -> str:
     from index.embedders import recorded_name
 
     h = hashlib.sha1(f"{SYNTHETIC_VERSION}\0{recorded_name(config.embed_model)}\0{size}"
                      .encode())
-    return f"syn{size}-{h.hexdigest()[:8]}"
+    tail = "" if ef_construction is None else f"-ef{ef_construction}"
+    return f"syn{size}-{h.hexdigest()[:8]}{tail}"
 
 
 def synthetic_index(config: Config, size: int, vectors: np.ndarray, *,
-                    fresh: bool = False) -> tuple[Config, float | None]:
-    """The cached synthetic index of `size` chunks (built when missing or `fresh`).
+                    fresh: bool = False, ef_construction: int | None = None
+                    ) -> tuple[Config, float | None]:
+    """The cached synthetic index of `size` chunks (built when missing or `fresh`), its
+    HNSW built with `ef_construction` (None: Chroma's default).
 
     Returns its config and the build seconds (None when the cache was reused).
     """
-    cfg = replace(config, index_dir=CACHE / _cache_key(config, size))
+    cfg = replace(config, index_dir=CACHE / _cache_key(config, size, ef_construction))
     done = cfg.index_dir / "bench-complete.json"
     seconds = None
     if fresh or not done.is_file():
         shutil.rmtree(cfg.index_dir, ignore_errors=True)
         t0 = time.perf_counter()
-        _synthetic(cfg, size, _corpus_sentences(), vectors, random.Random(size))
+        _synthetic(cfg, size, _corpus_sentences(), vectors, random.Random(size),
+                   ef_construction=ef_construction)
         seconds = round(time.perf_counter() - t0, 1)
         done.write_text(json.dumps({"size": size, "build_s": seconds}))
     _prime(cfg)
@@ -261,11 +271,12 @@ def _prime(cfg: Config) -> None:
 
 
 def _synthetic(cfg: Config, size: int, sentences: list[str], vectors: np.ndarray,
-               rng: random.Random) -> None:
+               rng: random.Random, *, ef_construction: int | None = None) -> None:
     """Write an index of `size` synthetic chunks in bulk: docstore rows and BM25 tokens in
     one transaction, vectors straight into the Chroma collection in large batches."""
     from index.passages import passages
     from index.store import IndexStore
+    from index.vecmirror import Rows, write_mirror
     from ingest.chunking import ChunkSettings
     from service.wiring import make_tokenizer_for
 
@@ -312,9 +323,14 @@ def _synthetic(cfg: Config, size: int, sentences: list[str], vectors: np.ndarray
         vecs_parts.append(vecs.astype(np.float32))
         rows.append((doc, chunks))
         tokens.update({c.chunk_id: t for c, t in zip(chunks, picked, strict=True)})
-    _bulk_vectors(store, ids, metas, np.concatenate(vecs_parts))
+    all_vecs = np.concatenate(vecs_parts)
+    _bulk_vectors(store, ids, metas, all_vecs, ef_construction)
     store.vectors = store.open_vectors()  # the bulk load made a new collection
-    store.vectors_rewritten()  # so the vector mirror is written from it on close
+    # The mirror straight from the vectors just written (reading 260k back from Chroma
+    # took 40 s), under the stamp this writer set; its close then leaves it alone.
+    session, store._session = store._session, None  # noqa: SLF001 - bench bulk load
+    write_mirror(cfg.index_dir, session.stamp,
+                 Rows(ids, [m["doc_id"] for m in metas], [""] * len(ids), all_vecs))
     store.docstore.put_many(rows)  # after the vectors, as a real ingest writes
     store.docstore.put_tokens(store.dict_fp, tokens)
     store.docstore.checkpoint()
@@ -322,7 +338,8 @@ def _synthetic(cfg: Config, size: int, sentences: list[str], vectors: np.ndarray
     store.close()
 
 
-def _bulk_vectors(store, ids: list[str], metas: list[dict], vecs: np.ndarray) -> None:
+def _bulk_vectors(store, ids: list[str], metas: list[dict], vecs: np.ndarray,
+                  ef_construction: int | None = None) -> None:
     """All vectors into a collection tuned for one bulk load.
 
     With Chroma's defaults the local HNSW index is applied every 100 records and saved
@@ -335,9 +352,11 @@ def _bulk_vectors(store, ids: list[str], metas: list[dict], vecs: np.ndarray) ->
     name, meta = old.name, dict(old.metadata or {})
     client.delete_collection(name)
     n = max(1, len(ids))
-    collection = client.create_collection(
-        name, metadata=meta, embedding_function=None,
-        configuration={"hnsw": {"space": "cosine", "batch_size": n, "sync_threshold": n}})
+    hnsw: dict = {"space": "cosine", "batch_size": n, "sync_threshold": n}
+    if ef_construction is not None:
+        hnsw["ef_construction"] = ef_construction
+    collection = client.create_collection(name, metadata=meta, embedding_function=None,
+                                          configuration={"hnsw": hnsw})
     step = min(5000, int(client.get_max_batch_size()))
     for i in range(0, len(ids), step):
         collection.add(ids=ids[i : i + step], embeddings=vecs[i : i + step],
@@ -364,7 +383,7 @@ def probe(index_dir: Path, queries: list[str], work: Path) -> dict:
 
 
 def bench_scale(config: Config, workdir: Path, sizes: list[int], *, runs: int = 5,
-                fresh: bool = False) -> dict:
+                fresh: bool = False, ef_construction: int | None = None) -> dict:
     """Per synthetic index size: query p50/p95, peak RSS and its parts, cold start."""
     vectors = _query_vectors(workdir / "ingest", config)
     queries = [q.question for q in corpus_set().questions][:60] or ["机关党建"]
@@ -374,7 +393,8 @@ def bench_scale(config: Config, workdir: Path, sizes: list[int], *, runs: int = 
     res: dict[str, dict] = {k: {} for k in keys}
     dirs: dict[str, Path] = {}
     for size in sizes:
-        cfg, built = synthetic_index(config, size, vectors, fresh=fresh)
+        cfg, built = synthetic_index(config, size, vectors, fresh=fresh,
+                                     ef_construction=ef_construction)
         key = str(size)
         dirs[key] = cfg.index_dir
         res["synthetic_build_s"][key] = built if built is not None else "cached"
@@ -427,7 +447,10 @@ def run_bench(config: Config, sizes: list[int], *, quick: bool = False,
         print(f"[bench] ingest {out['ingest_s']} s, ratio vs best "
               f"{out.get('ingest_embed_ratio')}, vs its own embedding "
               f"{out.get('ingest_own_embed_ratio')}", file=sys.stderr)
-        out.update(bench_scale(config, work, sizes, runs=3 if quick else 5, fresh=fresh))
+        efc = QUICK_EF_CONSTRUCTION if quick else None
+        out.update(bench_scale(config, work, sizes, runs=3 if quick else 5, fresh=fresh,
+                               ef_construction=efc))
+        out["synthetic_ef_construction"] = efc or "chroma default"
         out["cold_start_s"] = round(statistics.median(bench_cold_start(work / "ingest", 3)), 2)
         out.update(bench_ocr(work))  # evals.ocrbench: OCR s/page vs the engine alone
     out["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
