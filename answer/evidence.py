@@ -22,6 +22,7 @@ from answer.question import (
     figure_kind,
     unit_pattern,
     year_pattern,
+    years_named,
 )
 from answer.units import has_figure, units_in
 from core.models import (
@@ -125,10 +126,12 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     """
     # The title and first lines: where a 决算 or a 计划 names its year (2024年度部门决算).
     head = doc.title + "\n" + "\n".join(doc.text.split("\n", _HEAD_LINES)[:_HEAD_LINES])
+    of_year = False  # the document itself is of an asked year (its date or title)
     for y in q.years:
         pat = year_pattern(y)
         dated = ((doc.meta.date or "").startswith(str(y))
                  or bool(re.search(rf"(?:{pat.pattern})\s*年", head)))
+        of_year |= (doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
         if not (dated or pat.search(doc.text)):
             return False
         if q.asks in ("number", "duration") and not dated:
@@ -137,6 +140,13 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
             other = bool(_YEAR_IN_HEAD.search(head))
             if not pat.search(c.text if other else c.hit.chunk.text):
                 return False
+    if (q.years and not of_year and q.asks in ("number", "duration")
+            and years_named(c.text)
+            and not any(year_pattern(y).search(c.text) for y in q.years)):
+        # The quoted sentence dates its figure itself (2023年有3个支部…): another year's
+        # figure, even where the asked year appears elsewhere in its chunk. (A document
+        # of the asked year may compare with an earlier one: 比2023年增长….)
+        return False
     if not all(lv in doc.text or lv.replace("“", "").replace("”", "") in doc.text
                for lv in q.levels):
         return False

@@ -166,6 +166,21 @@ def _joined_organs(q: str, tokens: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
+    """A district or county the tokenizer cut in two (临江 + 区): a 2-3 character name
+    right before 区/县, joined back (社区, 园区 stay whole words, so they never get here)."""
+    out = []
+    for a, b in zip(tokens, tokens[1:]):
+        if b in ("区", "县") and re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) and a + b in q:
+            out.append(a + b)
+    return out
+
+
+def years_named(text: str) -> bool:
+    """Whether a text names a year (2023年, 二〇二三年)."""
+    return bool(_YEAR.search(text))
+
+
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Units, organs and regions the question names (示例市财政局, 发改委, 四川省).
 
@@ -174,6 +189,7 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     """
     found = [t for t in tokens if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t))
              and t not in _GENERIC_UNITS]
+    found += _split_districts(q, tokens)
     found += _joined_organs(q, tokens)
     found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(TITLE_RE.sub(" ", q))]
     out = []

@@ -259,3 +259,24 @@ def test_a_question_about_what_an_attachment_holds_is_refused_when_it_is_missing
     # the sentence that answers is not the one that defers
     a = ask(s, "示例市申请公租房的收入准入限额基准是多少？")
     assert not a.refused and "42000元" in a.answer
+
+
+CASE_DOC = """示例市统计局：“数据铁军”的支部工作法
+
+2021年起，局机关党委推行“数据铁军”工作法，定期开展业务比武。
+2023年有4个支部被市委市级机关工委评为“四强”党支部，其中综合处党支部经验入选全市汇编。
+"""
+
+
+def test_a_figure_dated_another_year_in_its_own_sentence_is_not_the_answer(tmp_path, config,
+                                                                          embedder):
+    """The asked year (2021) is in the chunk, but the sentence with the figure dates it
+    2023: refused. Asked about 2023, the same sentence answers."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "统计局案例.txt").write_text(CASE_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    assert ask(s, "2021年统计局有几个支部被评为“四强”党支部？").refused
+    a = ask(s, "2023年统计局有几个支部被评为“四强”党支部？")
+    assert not a.refused and "4个支部" in a.answer, a.answer

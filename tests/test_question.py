@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from answer.question import analyze, asked, doc_aliases, split_parts, units, year_pattern
+from answer.question import (
+    analyze,
+    asked,
+    doc_aliases,
+    split_parts,
+    units,
+    year_pattern,
+    years_named,
+)
 from answer.units import has_figure, is_table_row, units_in
 from tests.conftest import MEASURE
 
@@ -45,6 +53,16 @@ def test_units_come_from_words_not_phrases():
     assert units("党支部多久召开一次支部委员会会议", ("党支部", "召开", "支部委员会")) == ()
     assert units("四川省公共数据资源登记办法") == ("四川省",)
     assert units("港澳居民子女在广州就读") == ()
+    # a district the tokenizer cut in two is joined back; 社区 stays an ordinary word
+    assert units("临江区机关党员活动阵地建设有什么标准", ("临江", "区", "机关", "党员")) == (
+        "临江区",)
+    assert units("社区党组织怎么建", ("社区", "党组织", "怎么", "建")) == ()
+
+
+def test_years_named_in_either_numeral_form():
+    assert years_named("2023年有3个支部被评为“四强”党支部")
+    assert years_named("二〇二三年全年") and years_named("二○二三年")
+    assert not years_named("全年共发文120件") and not years_named("第2023号")
 
 
 @pytest.mark.parametrize(("q", "parts"), [
@@ -100,6 +118,8 @@ def test_table_rows_and_figures():
     assert not is_table_row("本年收入合计2946.25万元，其中财政拨款收入2940.05万元。")
     assert has_figure("每人每季度不少于两次") and has_figure("交纳0.5%")
     assert not has_figure("第二条 本办法适用于各级党支部")
+    assert not has_figure("2021年起，推行工作法") and not has_figure("二〇二一年度")
+    assert has_figure("2023年有4个支部")
 
 
 def test_organ_names_are_read_whole():
