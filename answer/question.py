@@ -171,7 +171,8 @@ def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
     right before 区/县, joined back (社区, 园区 stay whole words, so they never get here)."""
     out = []
     for a, b in zip(tokens, tokens[1:]):
-        if b in ("区", "县") and re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) and a + b in q:
+        if (b in ("区", "县") and re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) and a + b in q
+                and a[0] not in "各每全本该哪这那其某"):  # 每个区, 哪个县 name none
             out.append(a + b)
     return out
 

@@ -329,8 +329,9 @@ def _synthetic(cfg: Config, size: int, sentences: list[str], vectors: np.ndarray
     # The mirror straight from the vectors just written (reading 260k back from Chroma
     # took 40 s), under the stamp this writer set; its close then leaves it alone.
     session, store._session = store._session, None  # noqa: SLF001 - bench bulk load
-    write_mirror(cfg.index_dir, session.stamp,
-                 Rows(ids, [m["doc_id"] for m in metas], [""] * len(ids), all_vecs))
+    if session is not None:  # an embedded store (a Chroma server keeps no mirror)
+        write_mirror(cfg.index_dir, session.stamp,
+                     Rows(ids, [m["doc_id"] for m in metas], [""] * len(ids), all_vecs))
     store.docstore.put_many(rows)  # after the vectors, as a real ingest writes
     store.docstore.put_tokens(store.dict_fp, tokens)
     store.docstore.checkpoint()

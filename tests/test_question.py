@@ -57,6 +57,7 @@ def test_units_come_from_words_not_phrases():
     assert units("临江区机关党员活动阵地建设有什么标准", ("临江", "区", "机关", "党员")) == (
         "临江区",)
     assert units("社区党组织怎么建", ("社区", "党组织", "怎么", "建")) == ()
+    assert units("每个区有几个示范点", ("每个", "区", "有", "几个", "示范点")) == ()
 
 
 def test_years_named_in_either_numeral_form():
