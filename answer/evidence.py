@@ -22,7 +22,6 @@ from answer.question import (
     figure_kind,
     unit_pattern,
     year_pattern,
-    years_named,
 )
 from answer.units import has_figure, units_in
 from core.models import (
@@ -34,6 +33,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.attachments import attachment_included, attachment_refs, listed_attachment
 from core.text.coverage import coverage
+from core.text.dates import names_year
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
@@ -129,9 +129,9 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     of_year = False  # the document itself is of an asked year (its date or title)
     for y in q.years:
         pat = year_pattern(y)
-        dated = ((doc.meta.date or "").startswith(str(y))
-                 or bool(re.search(rf"(?:{pat.pattern})\s*年", head)))
-        of_year |= (doc.meta.date or "").startswith(str(y)) or bool(pat.search(doc.title))
+        by_date = (doc.meta.date or "").startswith(str(y))
+        dated = by_date or bool(re.search(rf"(?:{pat.pattern})\s*年", head))
+        of_year |= by_date or bool(pat.search(doc.title))
         if not (dated or pat.search(doc.text)):
             return False
         if q.asks in ("number", "duration") and not dated:
@@ -141,7 +141,7 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
             if not pat.search(c.text if other else c.hit.chunk.text):
                 return False
     if (q.years and not of_year and q.asks in ("number", "duration")
-            and years_named(c.text)
+            and names_year(c.text)
             and not any(year_pattern(y).search(c.text) for y in q.years)):
         # The quoted sentence dates its figure itself (2023年有3个支部…): another year's
         # figure, even where the asked year appears elsewhere in its chunk. (A document

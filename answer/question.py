@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from answer.parts import ASK_WORD, split_parts
+from core.text.dates import YEAR_RE
 from core.text.docno import DOC_NO_RE, normalize_doc_no
 from core.text.headings import ARTICLE_RE
 from core.text.numerals import cn_to_int
@@ -33,7 +34,7 @@ _WHEN = re.compile(r"什么时候|何时|哪一天|哪年|几月|施行日期|�
 _YESNO = re.compile(r"是否|能否|可否|可不可以|能不能|是不是|有没有|吗[？?]?$")
 
 # A year in Arabic or Chinese digits, followed by 年 (or 年度).
-_YEAR = re.compile(r"((?:19|20)\d{2}|[一二][〇○零九][一二三四五六七八九〇○零]{2})\s*年")
+_YEAR = YEAR_RE
 # Provinces (not 州/市/县: 广州 is a name, 市级/区县 are no region).
 _REGION = re.compile(r"([\u4e00-\u9fff]{2,4}(?:省|自治区))(?![级委])")
 _QUOTED = re.compile(r"[“「\"]([^“”「」\"]{2,30})[”」\"]")
@@ -175,11 +176,6 @@ def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
                 and a[0] not in "各每全本该哪这那其某"):  # 每个区, 哪个县 name none
             out.append(a + b)
     return out
-
-
-def years_named(text: str) -> bool:
-    """Whether a text names a year (2023年, 二〇二三年)."""
-    return bool(_YEAR.search(text))
 
 
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:

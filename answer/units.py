@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.text.dates import YEAR_RE
 from core.text.sentences import SENT_END_RE
 from core.text.tables import PROSE_MARK_RE, is_table_row
 
@@ -142,14 +143,10 @@ _MARKERS = re.compile(r"第[零〇○一二两三四五六七八九十百千\d]+
                       r"[（(][一二三四五六七八九十\d]{1,3}[）)]|^[一二三四五六七八九十]{1,3}[、是]")
 
 
-_YEARS = re.compile(r"(?:19|20)\d{2}\s*年(?:度|底|初|末)?|"
-                    r"[一二][〇○零九][〇○零一二三四五六七八九]{2}\s*年")
-
-
 def has_figure(s: str) -> bool:
     """True when a text states a figure (digits, or a Chinese numeral with a measure word);
     heading markers (第二条, （一）) and years (2021年起) are not figures."""
-    s = _YEARS.sub("", _MARKERS.sub("", s))
+    s = YEAR_RE.sub("", _MARKERS.sub("", s))
     return bool(re.search(r"\d|[一二两三四五六七八九十百千万亿零〇点]+\s*(?:个|名|人|次|年|月|日|"
                           r"天|"
                           r"周|学时|小时|期|项|条|届|元|万|亿|%|成|倍|分之|岁|户|所|座|件|份|批|轮|"

@@ -11,9 +11,9 @@ from answer.question import (
     split_parts,
     units,
     year_pattern,
-    years_named,
 )
 from answer.units import has_figure, is_table_row, units_in
+from core.text.dates import names_year
 from tests.conftest import MEASURE
 
 
@@ -61,9 +61,9 @@ def test_units_come_from_words_not_phrases():
 
 
 def test_years_named_in_either_numeral_form():
-    assert years_named("2023年有3个支部被评为“四强”党支部")
-    assert years_named("二〇二三年全年") and years_named("二○二三年")
-    assert not years_named("全年共发文120件") and not years_named("第2023号")
+    assert names_year("2023年有3个支部被评为“四强”党支部")
+    assert names_year("二〇二三年全年") and names_year("二○二三年")
+    assert not names_year("全年共发文120件") and not names_year("第2023号")
 
 
 @pytest.mark.parametrize(("q", "parts"), [

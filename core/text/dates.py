@@ -12,6 +12,14 @@ import re
 from core.text.numerals import CN_ORDINAL, FW_DIGITS, cn_to_int
 
 _CN_YEAR = "[〇零○Ｏ一二三四五六七八九]{4}"
+# A year as a text names one: 2023年, 二〇二三年 / 二○二三年 (group 1: the year as written).
+YEAR_RE = re.compile(r"((?:19|20)\d{2}|[一二][〇○零九][一二三四五六七八九〇○零]{2})\s*年")
+
+
+def names_year(text: str) -> bool:
+    """Whether a text names a year (2023年, 二〇二三年)."""
+    return bool(YEAR_RE.search(text))
+
 _DATE_PATTERNS = (
     re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
