@@ -42,6 +42,7 @@ class AskSettings:
     row_own: float = 0.3  # weight of a table row's own words (beyond its table's header)
     meaning_weight: float = 0.3  # bonus of the unit the embedder ranks first (answer.meaning)
     meaning_pool: int = 20  # how many of the best units the embedder ranks
+    window_weight: float = 0.1  # bonus by the rank of a unit's stored window vector
 
 
 @dataclass(frozen=True)

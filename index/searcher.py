@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -35,7 +36,7 @@ from index.exact import (
     target_docs,
 )
 from index.fusion import rrf, score_fusion
-from index.passages import chunk_of
+from index.passages import chunk_of, passages
 from index.store import IndexStore, index_text
 from index.tokenize import Tokenizer
 
@@ -98,6 +99,7 @@ class Searcher:
         self._base = self
         self._max_level: str | None = None
         self._views: dict[str, Searcher] = {}
+        self._window: int | None = None
 
     def set_validity(self, validity: dict[str, Validity]) -> None:
         """The validity of each document (the service layer computes it): hits from a
@@ -214,6 +216,31 @@ class Searcher:
                     allowed is None or self.chunks[cid].doc_id in allowed):
                 best[cid] = sim
         return list(best.items())[:k]
+
+    def passage_ranking(self, vector: np.ndarray, chunk_ids: Sequence[str]
+                        ) -> list[tuple[str, int, int]]:
+        """The embedded passages (`index.passages`) of these chunks, the nearest to a
+        query vector first, as (chunk id, start, end): where in a long chunk the
+        embedder found the question. The stored vectors are reused, nothing is embedded."""
+        wanted = [c for c in dict.fromkeys(chunk_ids) if c in self.chunks]
+        if not wanted:
+            return []
+        window = self._window_chars()
+        spans = {p.vector_id: (p.chunk.chunk_id, p.start, p.end)
+                 for cid in wanted for p in passages(self.chunks[cid], window)}
+        docs = sorted({self.chunks[c].doc_id for c in wanted})
+        # All passages of these documents: those of the wanted chunks are among them.
+        k = sum(len(passages(c, window)) for c in self.chunks.of_docs(docs))
+        got = self.store.query_vectors(vector, k, docs)
+        return [spans[vid] for vid, _ in got if vid in spans]
+
+    def _window_chars(self) -> int:
+        """The window size the index was embedded with (recorded by the ingest)."""
+        base = self._base
+        if base._window is None:
+            raw = self.store.docstore.get_setting("chunking")
+            base._window = int(json.loads(raw).get("window_chars", 0)) if raw else 0
+        return base._window
 
     def _visible_count(self, hidden: tuple[str, ...]) -> int:
         return sum(1 for d in self._base.docs.values() if d.visibility not in hidden)

@@ -36,6 +36,10 @@ class _AxisEmbedder:
 @dataclass
 class _Searcher:
     embedder: _AxisEmbedder
+    windows: tuple[tuple[str, int, int], ...] = ()  # stored windows, nearest first
+
+    def passage_ranking(self, vector, chunk_ids):
+        return [w for w in self.windows if w[0] in chunk_ids]
 
 
 def _cands() -> list[Candidate]:
@@ -63,3 +67,18 @@ def test_units_beyond_the_pool_keep_their_score_and_no_weight_keeps_the_order():
     unchanged = by_meaning(_Searcher(_AxisEmbedder(3, 2)), "问题", cands,
                            AskSettings(meaning_weight=0.0))
     assert unchanged == cands
+
+
+def test_a_unit_whose_window_the_embedder_ranks_first_enters_the_pool():
+    # Units 0-1 lie in window (0, 20), units 2-3 in (20, 40); the second ranks first.
+    # Only two units are embedded: without the window bonus the lexical order fills the
+    # pool with units 0-1 and the unit the question is about (3) never leads.
+    s = AskSettings(meaning_weight=0.3, meaning_pool=2, window_weight=0.1)
+    searcher = _Searcher(_AxisEmbedder(3, 2), windows=(("c", 20, 40), ("c", 0, 20)))
+    out = by_meaning(searcher, "问题", _cands(), s)
+    assert out[0].text == "第四句讲经费。"
+    assert out[0].score == pytest.approx(0.25 + 0.1 + 0.3)
+    assert {c.text: c.score for c in out}["第一句讲会议。"] == pytest.approx(0.25 + 0.05)
+    off = by_meaning(searcher, "问题", _cands(), AskSettings(meaning_weight=0.3,
+                                                              meaning_pool=2, window_weight=0))
+    assert off[0].text in UNITS[:2]
