@@ -253,6 +253,11 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"比例|百分之|费率|增长多少|增幅|降幅|占比|多少成"),
      r"%|‰|分之|[一二三四五六七八九]成|倍"),
     (re.compile(r"多少钱|金额|费用|经费|资金|价格|多少元"), r"元"),
+    # How much one borrows, is paid or fined is money: 公积金最高能贷多少 is not answered
+    # by a head count. Not 「工资的多少」 (a share of it), nor 多少人/多少天 (their measure).
+    (re.compile(r"(?:贷|借|报销|罚款|补贴|补助|奖励|奖金|工资|薪酬|收费|缴费|赔偿)"
+                r"[^，。？?、；]{0,6}(?<!的)多少(?![人名个位次天年月日件份项家户条期批台辆所套间岁分])"),
+     r"元"),
 )
 
 

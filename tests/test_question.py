@@ -138,3 +138,11 @@ def test_the_kind_of_figure_asked():
     assert "%" in figure_kind("交纳比例是多少")
     assert figure_kind("补贴金额是多少") == "元"
     assert figure_kind("有多少个党支部") == ""
+    # how much one borrows, is subsidised or fined: money
+    assert figure_kind("住房公积金贷款最高能贷多少？") == "元"
+    assert figure_kind("送餐补贴是多少？") == "元"
+    assert figure_kind("经营性数据产品的收费标准是多少") == "元"
+    # ... but not a share of a wage, nor a count of people or days
+    assert figure_kind("党费按工资收入的多少交") == ""
+    assert figure_kind("享受补贴的有多少人") == ""
+    assert figure_kind("补助发放多少天") == ""
