@@ -33,7 +33,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.attachments import attachment_included, attachment_refs, listed_attachment
 from core.text.coverage import coverage
-from core.text.dates import names_year
+from core.text.dates import fiscal_years, names_year
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
@@ -147,6 +147,8 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
         # figure, even where the asked year appears elsewhere in its chunk. (A document
         # of the asked year may compare with an earlier one: 比2023年增长….)
         return False
+    if _of_another_fiscal_year(doc, q, c):
+        return False
     if not all(lv in doc.text or lv.replace("“", "").replace("”", "") in doc.text
                for lv in q.levels):
         return False
@@ -154,6 +156,17 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     if not all(p in doc.text for p in q.quoted):
         return False
     return all(unit_pattern(u).search(doc.text) for u in q.units)
+
+
+def _of_another_fiscal_year(doc: Document, q: Question, c: Candidate) -> bool:
+    """A question about the 2025年度 figure is not answered by a document titled for
+    2026年度 (published, and so dated, in 2025), unless the quote itself says 2025年度."""
+    asked = [y for y in q.years if any(year_pattern(y).fullmatch(f) for f in fiscal_years(q.text))]
+    covered = fiscal_years(doc.title)
+    if not asked or not covered or any(year_pattern(y).fullmatch(f)
+                                       for y in q.years for f in covered):
+        return False
+    return not any(year_pattern(y).fullmatch(f) for y in asked for f in fiscal_years(c.text))
 
 
 def _measured(searcher, q: Question, c: Candidate) -> bool:

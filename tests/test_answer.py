@@ -280,3 +280,34 @@ def test_a_figure_dated_another_year_in_its_own_sentence_is_not_the_answer(tmp_p
     assert ask(s, "2021年统计局有几个支部被评为“四强”党支部？").refused
     a = ask(s, "2023年统计局有几个支部被评为“四强”党支部？")
     assert not a.refused and "4个支部" in a.answer, a.answer
+
+
+FISCAL_DOC = """示例市2026年度城乡居民医保集中参保缴费工作的通知
+
+各区医保局：
+2026年度城乡居民医保集中参保缴费时间为2025年9月1日至2025年12月20日。
+2026年度在校学生个人缴费标准为每人每年380元，由学校统一代收。
+{earlier}
+示例市医疗保障局
+2025年8月15日
+"""
+
+
+@pytest.mark.parametrize("says_earlier", [False, True])
+def test_a_document_for_another_fiscal_year_does_not_answer_for_the_asked_one(
+        tmp_path, config, embedder, says_earlier):
+    """Titled 2026年度 and dated 2025: a 2025年度 question is refused unless the quoted
+    sentence itself says 2025年度; the 2026年度 question is answered."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    earlier = "2025年度在校学生个人缴费标准为每人每年350元。" if says_earlier else ""
+    (d / "参保通知.txt").write_text(FISCAL_DOC.format(earlier=earlier), encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    a = ask(s, "2025年度示例市在校学生个人缴费标准是多少？")
+    if says_earlier:
+        assert not a.refused and "350元" in a.answer and "380元" not in a.answer, a.answer
+    else:
+        assert a.refused, a.answer
+    a = ask(s, "2026年度示例市在校学生个人缴费标准是多少？")
+    assert not a.refused and "380元" in a.answer, a.answer

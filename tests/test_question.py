@@ -66,6 +66,14 @@ def test_years_named_in_either_numeral_form():
     assert not names_year("全年共发文120件") and not names_year("第2023号")
 
 
+def test_fiscal_years_are_the_years_written_as_年度():
+    from core.text.dates import fiscal_years
+
+    assert fiscal_years("2026年度城乡居民医保集中参保") == ("2026",)
+    assert fiscal_years("二〇二四年度部门决算") == ("二〇二四",)
+    assert fiscal_years("2025年9月下旬至2025年12月20日") == ()
+
+
 @pytest.mark.parametrize(("q", "parts"), [
     ("2023年和2024年的党费收缴总额分别是多少",
      ("2023年的党费收缴总额是多少", "2024年的党费收缴总额是多少")),
