@@ -26,6 +26,7 @@ def fiscal_years(text: str) -> tuple[str, ...]:
     (二〇二六年度 → "二〇二六"); a plain 2026年 is not one."""
     return tuple(m.group(1) for m in YEAR_RE.finditer(text) if text.startswith("度", m.end()))
 
+
 _DATE_PATTERNS = (
     re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
