@@ -161,12 +161,14 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
 def _of_another_fiscal_year(doc: Document, q: Question, c: Candidate) -> bool:
     """A question about the 2025年度 figure is not answered by a document titled for
     2026年度 (published, and so dated, in 2025), unless the quote itself says 2025年度."""
-    asked = [y for y in q.years if any(year_pattern(y).fullmatch(f) for f in fiscal_years(q.text))]
+    def names(years, written) -> bool:
+        return any(year_pattern(y).fullmatch(f) for y in years for f in written)
+
+    asked = [y for y in q.years if names([y], fiscal_years(q.text))]
     covered = fiscal_years(doc.title)
-    if not asked or not covered or any(year_pattern(y).fullmatch(f)
-                                       for y in q.years for f in covered):
+    if not asked or not covered or names(q.years, covered):
         return False
-    return not any(year_pattern(y).fullmatch(f) for y in asked for f in fiscal_years(c.text))
+    return not names(asked, fiscal_years(c.text))
 
 
 def _measured(searcher, q: Question, c: Candidate) -> bool:

@@ -222,15 +222,20 @@ class Searcher:
         """The embedded passages (`index.passages`) of these chunks, the nearest to a
         query vector first, as (chunk id, start, end): where in a long chunk the
         embedder found the question. The stored vectors are reused, nothing is embedded."""
-        wanted = [c for c in dict.fromkeys(chunk_ids) if c in self.chunks]
+        wanted = {c for c in chunk_ids if c in self.chunks}
         if not wanted:
             return []
         window = self._window_chars()
-        spans = {p.vector_id: (p.chunk.chunk_id, p.start, p.end)
-                 for cid in wanted for p in passages(self.chunks[cid], window)}
         docs = sorted({self.chunks[c].doc_id for c in wanted})
-        # All passages of these documents: those of the wanted chunks are among them.
-        k = sum(len(passages(c, window)) for c in self.chunks.of_docs(docs))
+        # The query asks for all passages of these documents (k), so those of the wanted
+        # chunks are all among the results.
+        spans: dict[str, tuple[str, int, int]] = {}
+        k = 0
+        for chunk in self.chunks.of_docs(docs):
+            ps = passages(chunk, window)
+            k += len(ps)
+            if chunk.chunk_id in wanted:
+                spans.update((p.vector_id, (chunk.chunk_id, p.start, p.end)) for p in ps)
         got = self.store.query_vectors(vector, k, docs)
         return [spans[vid] for vid, _ in got if vid in spans]
 
