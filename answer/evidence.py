@@ -33,7 +33,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.attachments import attachment_included, attachment_refs, listed_attachment
 from core.text.coverage import coverage
-from core.text.dates import fiscal_years, names_year
+from core.text.dates import fiscal_years, names_year, relative_years
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
@@ -46,6 +46,7 @@ _HEAD_LINES = 3
 _MONEY_TABLE = re.compile(r"单位[：:]\s*(?:万元|元|亿元)")
 
 
+_COMPARED = re.compile(r"(?:比|较|与|同|于|和)(?:前年|去年|今年|明年)")
 _YEAR_IN_HEAD = re.compile(r"(?:19|20)\d{2}\s*年")
 
 
@@ -127,26 +128,37 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     # The title and first lines: where a 决算 or a 计划 names its year (2024年度部门决算).
     head = doc.title + "\n" + "\n".join(doc.text.split("\n", _HEAD_LINES)[:_HEAD_LINES])
     of_year = False  # the document itself is of an asked year (its date or title)
+
+    def says(y: int, text: str) -> bool:
+        # 2024年 as written, or 去年 in a speech given in 2025
+        return bool(year_pattern(y).search(text)) or y in relative_years(text, doc.meta.date)
+
     for y in q.years:
         pat = year_pattern(y)
         by_date = (doc.meta.date or "").startswith(str(y))
         dated = by_date or bool(re.search(rf"(?:{pat.pattern})\s*年", head))
         of_year |= by_date or bool(pat.search(doc.title))
-        if not (dated or pat.search(doc.text)):
+        if not (dated or says(y, doc.text)):
             return False
         if q.asks in ("number", "duration") and not dated:
             # A document of another year (a 2025 budget, the 2024 report) gives the asked
             # year's figure only where it names that year beside the figure.
             other = bool(_YEAR_IN_HEAD.search(head))
-            if not pat.search(c.text if other else c.hit.chunk.text):
+            if not says(y, c.text if other else c.hit.chunk.text):
                 return False
     if (q.years and not of_year and q.asks in ("number", "duration")
-            and names_year(c.text)
-            and not any(year_pattern(y).search(c.text) for y in q.years)):
+            and (names_year(c.text) or relative_years(c.text, doc.meta.date))
+            and not any(says(y, c.text) for y in q.years)):
         # The quoted sentence dates its figure itself (2023年有3个支部…): another year's
         # figure, even where the asked year appears elsewhere in its chunk. (A document
         # of the asked year may compare with an earlier one: 比2023年增长….)
         return False
+    if q.years and q.asks in ("number", "duration"):
+        # Even in a document of the asked year, 「去年，…选派了126名」 is last year's figure
+        # (比去年增长… is this year's, compared).
+        told = relative_years(_COMPARED.sub("", c.text), doc.meta.date)
+        if told and not any(y in told or year_pattern(y).search(c.text) for y in q.years):
+            return False
     if _of_another_fiscal_year(doc, q, c):
         return False
     if not all(lv in doc.text or lv.replace("“", "").replace("”", "") in doc.text
@@ -195,9 +207,12 @@ def _measured(searcher, q: Question, c: Candidate) -> bool:
 DEFERRAL_REACH = 80  # characters after a unit, in its paragraph, where it may defer
 
 
-def _deferred(doc: Document, terms: dict[str, float], best: Candidate) -> str:
+def _deferred(doc: Document, terms: dict[str, float], best: Candidate, specifics: bool
+              ) -> str:
     """Why the best unit cannot answer: the sentence that covers the question best
-    defers to an attachment the document does not hold (「…限额，具体见附件1。」)."""
+    defers to an attachment the document does not hold (「…限额，具体见附件1。」), or the
+    question asks for the specifics (具体) that the next sentence leaves to one
+    (「…比例为10%-70%。具体缴交标准见附件3」)."""
     text = doc.text
     where = f"《{doc.title}》" if doc.title else "该文件"
     listed = listed_attachment(best.text)
@@ -217,6 +232,8 @@ def _deferred(doc: Document, terms: dict[str, float], best: Candidate) -> str:
         rest = text[best.start:a] + "。" + text[b:max(b, best.end)]
         if coverage(terms, text[a:b]) >= coverage(terms, rest):
             return f"所问内容见{where}{ref.name}，知识库未收录该附件"
+        if specifics and a >= best.end and "具体" in text[a:ref.start]:
+            return f"所问的具体内容见{where}{ref.name}，知识库未收录该附件"
     return ""
 
 
@@ -254,7 +271,8 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
         cands = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
     best = cands[0] if cands else None
     if best is not None and q.interrogative and not unmet:
-        unmet = _deferred(searcher.docs[best.hit.chunk.doc_id], terms, best)
+        unmet = _deferred(searcher.docs[best.hit.chunk.doc_id], terms, best,
+                          "具体" in q.text)
     strength = max((c.coverage for c in cands), default=0.0)
     words, naming = question_words(terms, q)
     return Evidence(result, cands, strength, q, unmet, best.matched if best else 0,

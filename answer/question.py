@@ -83,8 +83,13 @@ class Question:
         return bool(self.doc_nos or self.titles or self.aliases)
 
 
+# 「吃多少打多少」「用多少取多少」: a saying about amounts, not a question about one.
+_AMOUNT_SAYING = re.compile(r"([\u4e00-\u9fff])多少([\u4e00-\u9fff])多少")
+
+
 def asked(q: str) -> Asks:
     """What kind of answer the question wants (first matching rule wins)."""
+    q = _AMOUNT_SAYING.sub("", q)
     if _LIST.search(q):
         return "list"
     if _DURATION.search(q):
@@ -225,10 +230,15 @@ def focus(q: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out[:2])
 
 
+# 「最低一档」「上一级」「每一类」 point at a tier without naming it; the text writes the
+# tier itself (（一）…3000元以下的), not the word 一档.
+_UNNAMED_LEVEL = re.compile(r"[最哪每这那同上下高低其]一$")
+
+
 def levels(q: str) -> tuple[str, ...]:
     """Grades and levels the question names (五星级, 三类, “一般”等次)."""
     return tuple(dict.fromkeys(m.group(0) for m in _LEVEL.finditer(q)
-                               if not m.group(0).startswith(("第",))))
+                               if not _UNNAMED_LEVEL.search(q, 0, m.start() + 1)))
 
 
 _CHAPTER = re.compile(r"第([零〇一二两三四五六七八九十百\d]+)章")

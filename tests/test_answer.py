@@ -261,6 +261,31 @@ def test_a_question_about_what_an_attachment_holds_is_refused_when_it_is_missing
     assert not a.refused and "42000元" in a.answer
 
 
+RENT_DOC = ("""示例市公共租赁住房租金管理办法
+
+第七条 承租公共租赁住房的户籍家庭，按照家庭收入情况实行差别化租金，"""
+            """租金缴交比例为项目租金标准的10%-70%。具体缴交标准见附件3，计算公式为：
+月租金=建筑面积×项目租金标准×缴交系数。
+第八条 承租家庭的租金按月交纳，每月10日前交清。
+
+附件：3.示例市公共租赁住房分档租金缴交标准表
+""")
+
+
+def test_asked_for_the_specifics_an_attachment_holds_the_answer_is_refused(
+        tmp_path, config, embedder):
+    """The unit gives the range; the specifics (具体) are in the missing 附件3."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "租金办法.txt").write_text(RENT_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    a = ask(s, "示例市公租房每一档的租金缴交比例具体是多少？")
+    assert a.refused and "附件3" in a.answer and "未收录" in a.answer, a.answer
+    a = ask(s, "示例市公租房的租金缴交比例是多少？")
+    assert not a.refused and "10%-70%" in a.answer, a.answer
+
+
 CASE_DOC = """示例市统计局：“数据铁军”的支部工作法
 
 2021年起，局机关党委推行“数据铁军”工作法，定期开展业务比武。
@@ -311,3 +336,30 @@ def test_a_document_for_another_fiscal_year_does_not_answer_for_the_asked_one(
         assert a.refused, a.answer
     a = ask(s, "2026年度示例市在校学生个人缴费标准是多少？")
     assert not a.refused and "380元" in a.answer, a.answer
+
+
+SPEECH_DOC = """在示例市级机关青年干部座谈会上的讲话
+
+同志们：
+去年，市级机关选派了126名青年干部到街道社区挂职锻炼，时间为一年。
+今年，挂职锻炼的规模还要扩大，计划选派150名青年干部到街道社区挂职锻炼。
+青年干部要主动到基层一线去，在急难险重任务中锻炼自己。
+
+2025年4月30日
+"""
+
+
+def test_a_speech_counts_its_years_from_its_date(tmp_path, config, embedder):
+    """去年 in a speech given in 2025 is 2024: the 2024 figure is the 去年 sentence, the
+    2025 one the 今年 sentence, and a 2023 question finds neither."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "座谈会讲话.txt").write_text(SPEECH_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    assert s.docs[next(iter(s.docs))].meta.date == "2025-04-30"
+    a = ask(s, "2024年选派了多少名青年干部到街道社区挂职锻炼？")
+    assert not a.refused and "126名" in a.answer and "150名" not in a.answer, a.answer
+    a = ask(s, "2025年计划选派多少名青年干部到街道社区挂职锻炼？")
+    assert not a.refused and "150名" in a.answer and "126名" not in a.answer, a.answer
+    assert ask(s, "2023年选派了多少名青年干部到街道社区挂职锻炼？").refused

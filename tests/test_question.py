@@ -154,3 +154,28 @@ def test_the_kind_of_figure_asked():
     assert figure_kind("党费按工资收入的多少交") == ""
     assert figure_kind("享受补贴的有多少人") == ""
     assert figure_kind("补助发放多少天") == ""
+
+
+def test_relative_years_count_from_the_documents_date():
+    from core.text.dates import relative_years
+
+    assert relative_years("去年选派126名，今年计划150名", "2025-04-30") == (2024, 2025)
+    assert relative_years("前年和明年", "2025") == (2023, 2026)
+    assert relative_years("去年选派126名", None) == ()  # an undated document: no year
+    assert relative_years("比上年增长5%", "2025-01-10") == ()  # a budget's 上年: its own year
+
+
+def test_a_tier_pointed_at_is_not_a_named_level():
+    from answer.question import levels
+
+    assert levels("在职党员最低一档的比例是多少") == ()
+    assert levels("报上一级党组织批准") == ()
+    assert levels("评为五星级的支部") == ("五星级",)
+    assert levels("被评为“一般”等次") == ("“一般”等次",)
+
+
+def test_a_saying_about_amounts_is_not_a_figure_question():
+    from answer.question import asked
+
+    assert asked("单位饭堂用什么办法鼓励大家吃多少打多少、不剩饭？") == "fact"
+    assert asked("食堂每天供应多少份午餐？") == "number"

@@ -27,6 +27,24 @@ def fiscal_years(text: str) -> tuple[str, ...]:
     return tuple(m.group(1) for m in YEAR_RE.finditer(text) if text.startswith("度", m.end()))
 
 
+# Years a speech or report names relative to the day it is dated: 今年 (2025-04-30 → 2025).
+# 上年/本年 are left out: a 2026年度 budget, published in 2025, counts them from its fiscal
+# year, not from its date.
+_RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
+_RELATIVE_RE = re.compile("|".join(_RELATIVE_YEARS))
+
+
+def relative_years(text: str, dated: str | None) -> tuple[int, ...]:
+    """The years `text` names as 今年/去年/前年/明年, counted from `dated` (ISO, the
+    document's date); none when the document has no date."""
+    m = re.match(r"((?:19|20)\d{2})", dated or "")
+    if not m:
+        return ()
+    year = int(m.group(1))
+    return tuple(dict.fromkeys(year + _RELATIVE_YEARS[w.group()]
+                               for w in _RELATIVE_RE.finditer(text)))
+
+
 _DATE_PATTERNS = (
     re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
