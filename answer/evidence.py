@@ -33,7 +33,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.attachments import attachment_included, attachment_refs, listed_attachment
 from core.text.coverage import coverage
-from core.text.dates import fiscal_years, names_year, relative_years
+from core.text.dates import YEAR_RE, fiscal_years, names_year, relative_years
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
@@ -46,7 +46,14 @@ _HEAD_LINES = 3
 _MONEY_TABLE = re.compile(r"单位[：:]\s*(?:万元|元|亿元)")
 
 
-_COMPARED = re.compile(r"(?:比|较|与|同|于|和)(?:前年|去年|今年|明年)")
+# The year a figure is compared with is not the year it is for: 较2021年上升了11位,
+# 比去年增长, 与2023年相比.
+_BASE_YEAR = rf"(?:前年|去年|今年|上年|{YEAR_RE.pattern}(?:度)?)(?:同期)?"
+_COMPARED = re.compile(rf"(?:比|较)\s*{_BASE_YEAR}|与\s*{_BASE_YEAR}相比")
+# 「多少个」「几个」 ask for a count of things (支部, 项目, 单位), written with a measure word.
+_COUNT_ASKED = re.compile(r"(?:多少|几)个(?!月|工作日|小时|百分点|点)")
+_COUNT = re.compile(r"[\d〇零一二两三四五六七八九十百千万]\s*(?:万|亿)?\s*(?:多|余|来)?\s*"
+                    r"[个家项支处所座条批类种部套户件名人位次期]")
 _YEAR_IN_HEAD = re.compile(r"(?:19|20)\d{2}\s*年")
 
 
@@ -130,7 +137,8 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     of_year = False  # the document itself is of an asked year (its date or title)
 
     def says(y: int, text: str) -> bool:
-        # 2024年 as written, or 去年 in a speech given in 2025
+        # 2024年 as written, or 去年 in a speech given in 2025; not 较2024年 (a baseline)
+        text = _COMPARED.sub("", text)
         return bool(year_pattern(y).search(text)) or y in relative_years(text, doc.meta.date)
 
     for y in q.years:
@@ -197,6 +205,8 @@ def _measured(searcher, q: Question, c: Candidate) -> bool:
     kind = figure_kind(q.text)
     if kind and not re.search(kind, seen):
         return False
+    if not kind and _COUNT_ASKED.search(q.text) and not _COUNT.search(seen):
+        return False  # 多少个支部 is a count, not 覆盖率38%
     if not q.measure:
         return True
     words = "|".join(map(re.escape, MEASURES.get(q.measure, (q.measure,))))

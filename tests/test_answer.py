@@ -363,3 +363,45 @@ def test_a_speech_counts_its_years_from_its_date(tmp_path, config, embedder):
     a = ask(s, "2025年计划选派多少名青年干部到街道社区挂职锻炼？")
     assert not a.refused and "150名" in a.answer and "126名" not in a.answer, a.answer
     assert ask(s, "2023年选派了多少名青年干部到街道社区挂职锻炼？").refused
+
+
+BASELINE_DOC = """示例市财政局机关党委2023年工作总结
+
+2023年，局机关党支部发展党员8名，较2021年增加3名。
+全年开展主题党日活动12次，党员参与率达到98%。
+
+2024年1月10日
+"""
+
+
+def test_the_year_a_figure_is_compared_with_is_not_its_year(tmp_path, config, embedder):
+    """「8名，较2021年增加3名」 is the 2023 figure: a 2021 question is refused."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "工作总结.txt").write_text(BASELINE_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    assert ask(s, "2021年局机关党支部发展了多少名党员？").refused
+    a = ask(s, "2023年局机关党支部发展了多少名党员？")
+    assert not a.refused and "8名" in a.answer, a.answer
+
+
+COUNT_DOC = """示例市交通运输局机关党建工作情况
+
+全局新命名的“四强”党支部占比由2021年的38%提高到2023年的61%。
+2023年，全局新命名“四强”党支部12个，建成党员示范岗30个。
+
+2024年1月15日
+"""
+
+
+def test_a_count_is_not_answered_by_a_percentage(tmp_path, config, embedder):
+    """多少个 asks for a count: 「2021年的38%」 does not answer for 2021."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "党建情况.txt").write_text(COUNT_DOC, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    s = open_searcher(config)
+    assert ask(s, "2021年新命名了多少个“四强”党支部？").refused
+    a = ask(s, "2023年新命名了多少个“四强”党支部？")
+    assert not a.refused and "12个" in a.answer, a.answer
