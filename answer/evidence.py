@@ -164,8 +164,8 @@ def _meets(doc: Document, q: Question, c: Candidate) -> bool:
     if q.years and q.asks in ("number", "duration"):
         # Even in a document of the asked year, 「去年，…选派了126名」 is last year's figure
         # (比去年增长… is this year's, compared).
-        told = relative_years(_COMPARED.sub("", c.text), doc.meta.date)
-        if told and not any(y in told or year_pattern(y).search(c.text) for y in q.years):
+        if (relative_years(_COMPARED.sub("", c.text), doc.meta.date)
+                and not any(says(y, c.text) for y in q.years)):
             return False
     if _of_another_fiscal_year(doc, q, c):
         return False

@@ -84,7 +84,7 @@ class Question:
 
 
 # 「吃多少打多少」「用多少取多少」: a saying about amounts, not a question about one.
-_AMOUNT_SAYING = re.compile(r"([\u4e00-\u9fff])多少([\u4e00-\u9fff])多少")
+_AMOUNT_SAYING = re.compile(r"[\u4e00-\u9fff]多少[\u4e00-\u9fff]多少")
 
 
 def asked(q: str) -> Asks:
