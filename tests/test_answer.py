@@ -160,11 +160,7 @@ def test_a_table_question_is_answered_from_the_row_it_names(tmp_path, config, em
                                                           question, figure):
     """Every row of a table counts the table's title and header; the row's own words
     (or the phrase the question quotes) choose the row, not its place in the table."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "决算.txt").write_text(TABLE_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    a = ask(open_searcher(config), question)
+    a = ask(_one_document(tmp_path, config, embedder, "决算.txt", TABLE_DOC), question)
     assert not a.refused
     # the column header comes first, then the rows, the asked one first
     rows = [c.quote for c in a.citations if c.quote.startswith("|") and any(
@@ -188,12 +184,17 @@ RULES_DOC = """示例市机关干部教育培训管理办法
 """
 
 
-def _rules_searcher(tmp_path, config, embedder):
+def _one_document(tmp_path, config, embedder, name: str, text: str):
+    """A searcher over a knowledge base holding one text file."""
     d = tmp_path / "docs"
     d.mkdir()
-    (d / "培训办法.txt").write_text(RULES_DOC, encoding="utf-8")
+    (d / name).write_text(text, encoding="utf-8")
     run_ingest(config, [d], progress=False, embedder=embedder)
     return open_searcher(config)
+
+
+def _rules_searcher(tmp_path, config, embedder):
+    return _one_document(tmp_path, config, embedder, "培训办法.txt", RULES_DOC)
 
 
 def test_a_named_document_must_share_one_of_the_questions_own_words(tmp_path, config,
@@ -242,15 +243,11 @@ HOUSING_DOC = ("""示例市公共租赁住房保障办法
 @pytest.mark.parametrize("held", [False, True])
 def test_a_question_about_what_an_attachment_holds_is_refused_when_it_is_missing(
         tmp_path, config, embedder, held):
-    d = tmp_path / "docs"
-    d.mkdir()
     body = HOUSING_DOC
     if held:
         body += ("\n附件1\n示例市公共租赁住房家庭收入和财产限额表\n"
                  + "三人户家庭年收入限额为十二万六千元，财产限额为三十万元。\n" * 4)
-    (d / "公租房办法.txt").write_text(body, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "公租房办法.txt", body)
     a = ask(s, "示例市三口之家申请公租房，家庭收入和财产限额具体是多少？")
     if held:
         assert not a.refused
@@ -275,11 +272,7 @@ RENT_DOC = ("""示例市公共租赁住房租金管理办法
 def test_asked_for_the_specifics_an_attachment_holds_the_answer_is_refused(
         tmp_path, config, embedder):
     """The unit gives the range; the specifics (具体) are in the missing 附件3."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "租金办法.txt").write_text(RENT_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "租金办法.txt", RENT_DOC)
     a = ask(s, "示例市公租房每一档的租金缴交比例具体是多少？")
     assert a.refused and "附件3" in a.answer and "未收录" in a.answer, a.answer
     a = ask(s, "示例市公租房的租金缴交比例是多少？")
@@ -297,11 +290,7 @@ def test_a_figure_dated_another_year_in_its_own_sentence_is_not_the_answer(tmp_p
                                                                           embedder):
     """The asked year (2021) is in the chunk, but the sentence with the figure dates it
     2023: refused. Asked about 2023, the same sentence answers."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "统计局案例.txt").write_text(CASE_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "统计局案例.txt", CASE_DOC)
     assert ask(s, "2021年统计局有几个支部被评为“四强”党支部？").refused
     a = ask(s, "2023年统计局有几个支部被评为“四强”党支部？")
     assert not a.refused and "4个支部" in a.answer, a.answer
@@ -323,12 +312,9 @@ def test_a_document_for_another_fiscal_year_does_not_answer_for_the_asked_one(
         tmp_path, config, embedder, says_earlier):
     """Titled 2026年度 and dated 2025: a 2025年度 question is refused unless the quoted
     sentence itself says 2025年度; the 2026年度 question is answered."""
-    d = tmp_path / "docs"
-    d.mkdir()
     earlier = "2025年度在校学生个人缴费标准为每人每年350元。" if says_earlier else ""
-    (d / "参保通知.txt").write_text(FISCAL_DOC.format(earlier=earlier), encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "参保通知.txt",
+                      FISCAL_DOC.format(earlier=earlier))
     a = ask(s, "2025年度示例市在校学生个人缴费标准是多少？")
     if says_earlier:
         assert not a.refused and "350元" in a.answer and "380元" not in a.answer, a.answer
@@ -352,11 +338,7 @@ SPEECH_DOC = """在示例市级机关青年干部座谈会上的讲话
 def test_a_speech_counts_its_years_from_its_date(tmp_path, config, embedder):
     """去年 in a speech given in 2025 is 2024: the 2024 figure is the 去年 sentence, the
     2025 one the 今年 sentence, and a 2023 question finds neither."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "座谈会讲话.txt").write_text(SPEECH_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "座谈会讲话.txt", SPEECH_DOC)
     assert s.docs[next(iter(s.docs))].meta.date == "2025-04-30"
     a = ask(s, "2024年选派了多少名青年干部到街道社区挂职锻炼？")
     assert not a.refused and "126名" in a.answer and "150名" not in a.answer, a.answer
@@ -376,11 +358,7 @@ BASELINE_DOC = """示例市财政局机关党委2023年工作总结
 
 def test_the_year_a_figure_is_compared_with_is_not_its_year(tmp_path, config, embedder):
     """「8名，较2021年增加3名」 is the 2023 figure: a 2021 question is refused."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "工作总结.txt").write_text(BASELINE_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "工作总结.txt", BASELINE_DOC)
     assert ask(s, "2021年局机关党支部发展了多少名党员？").refused
     a = ask(s, "2023年局机关党支部发展了多少名党员？")
     assert not a.refused and "8名" in a.answer, a.answer
@@ -397,11 +375,7 @@ COUNT_DOC = """示例市交通运输局机关党建工作情况
 
 def test_a_count_is_not_answered_by_a_percentage(tmp_path, config, embedder):
     """多少个 asks for a count: 「2021年的38%」 does not answer for 2021."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "党建情况.txt").write_text(COUNT_DOC, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = _one_document(tmp_path, config, embedder, "党建情况.txt", COUNT_DOC)
     assert ask(s, "2021年新命名了多少个“四强”党支部？").refused
     a = ask(s, "2023年新命名了多少个“四强”党支部？")
     assert not a.refused and "12个" in a.answer, a.answer
