@@ -31,6 +31,8 @@ _DURATION = re.compile(r"多长时间|多久|期限|时限|几天|几个月|几�
 _LIST = re.compile(r"哪些|哪几|几点|有哪|包括什么|包含什么|内容有|列举|几个方面|哪几个方面")
 _WHO = re.compile(r"谁|哪个单位|哪个部门|哪位|由谁|什么人|哪些人")
 _WHEN = re.compile(r"什么时候|何时|哪一天|哪年|几月|施行日期|起施行")
+# 「从哪一天开始算」 asks when a count starts, even beside 多少年 (入党多少年时，从哪天数).
+_WHEN_FROM = re.compile(r"从(?:哪一?[天日年月]|哪个月|什么时候|何时)")
 _YESNO = re.compile(r"是否|能否|可否|可不可以|能不能|是不是|有没有|吗[？?]?$")
 
 # A year in Arabic or Chinese digits, followed by 年 (or 年度).
@@ -92,6 +94,8 @@ def asked(q: str) -> Asks:
     q = _AMOUNT_SAYING.sub("", q)
     if _LIST.search(q):
         return "list"
+    if _WHEN_FROM.search(q):
+        return "when"
     if _DURATION.search(q):
         return "duration"
     if _NUMBER.search(q):

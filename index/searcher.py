@@ -26,6 +26,7 @@ from core.models import (
 from core.text.abbreviations import with_full_forms
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
+from core.text.plain_words import with_official_words
 from core.text.tables import row_support, table_rows
 from index.embedders import Embedder
 from index.exact import (
@@ -278,8 +279,9 @@ class Searcher:
             filters = replace(filters, max_level=None)  # the highest level sees everything
         allowed = self._allowed(filters)
         # The retrievers also see the full forms of short names (人大常委会 → 人民代表大会
-        # 常务委员会); exact matching keeps the words as typed.
-        wide = with_full_forms(q)
+        # 常务委员会) and the official terms for everyday words (考察期 → 预备期); exact
+        # matching keeps the words as typed.
+        wide = with_official_words(with_full_forms(q))
         tokens = self.tokenize(wide)
         fused = self._fuse(wide, tokens, mode, max(self.weights.depth, k), allowed, hidden)
         pinned: list[str] = []

@@ -26,6 +26,9 @@ from tests.conftest import MEASURE
     ("本办法什么时候起施行", "when"),
     ("处长可以兼任支部书记吗", "yesno"),
     ("述职评议考核结果分为几个等次", "number"),
+    # when a count starts, not how long it is
+    ("统计一个同志入党多少年时，应该从哪一天开始数？", "when"),
+    ("党龄从什么时候算起", "when"),
 ])
 def test_what_is_asked(q, kind):
     assert asked(q) == kind
