@@ -42,6 +42,8 @@ _REGION = re.compile(r"([\u4e00-\u9fff]{2,4}(?:省|自治区))(?![级委])")
 _QUOTED = re.compile(r"[“「\"]([^“”「」\"]{2,30})[”」\"]")
 _REGION_LEAD = re.compile(
     r"^[\u4e00-\u9fff]*?(?:在|到|从|的|和|与|对|向|给|是|为|去|来|省)(?=[\u4e00-\u9fff]{2})")
+# 「一个省」「某个区」「每个市」 point at a region without naming one.
+_NO_NAME = re.compile(r"^(?:[一二两三四五六七八九十几每某这那哪各另多]个|某|每|哪)")
 _UNIT_LEAD = re.compile(
     r"^(?:比较|对比|在|由|对|向|给|和|与|及|的|是|为|被|把|从|那|这|各|本|该|我|其)+")
 
@@ -201,7 +203,8 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     out = []
     for u in found:
         u = _UNIT_LEAD.sub("", u)
-        if len(u) >= 3 and u not in _GENERIC_UNITS and not re.search(r"[的了是]", u):
+        if (len(u) >= 3 and u not in _GENERIC_UNITS and not re.search(r"[的了是]", u)
+                and not _NO_NAME.match(u)):
             out.append(u)
     return tuple(dict.fromkeys(out))
 

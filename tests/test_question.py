@@ -61,6 +61,9 @@ def test_units_come_from_words_not_phrases():
         "临江区",)
     assert units("社区党组织怎么建", ("社区", "党组织", "怎么", "建")) == ()
     assert units("每个区有几个示范点", ("每个", "区", "有", "几个", "示范点")) == ()
+    # 「一个省」 points at a region without naming one; 三门峡市 is a name
+    assert units("一个省的人大常委会班子里，一般能有多少名成员？") == ()
+    assert units("三门峡市采购中心成立几年了", ("三门峡市", "采购", "中心")) == ("三门峡市",)
 
 
 def test_years_named_in_either_numeral_form():
