@@ -219,7 +219,8 @@ def _measured(searcher, q: Question, c: Candidate) -> bool:
     if not q.measure:
         return True
     words = "|".join(map(re.escape, MEASURES.get(q.measure, (q.measure,))))
-    figure = rf"[\d〇零一二两三四五六七八九十百千万亿]\s*(?:万|亿)?\s*(?:{words})"
+    # 30余名, 200多人, 十来个: an approximate figure is still in the asked measure.
+    figure = rf"[\d〇零一二两三四五六七八九十百千万亿]\s*(?:万|亿)?\s*(?:多|余|来)?\s*(?:{words})"
     return bool(re.search(figure, seen))
 
 

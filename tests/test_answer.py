@@ -379,3 +379,13 @@ def test_a_count_is_not_answered_by_a_percentage(tmp_path, config, embedder):
     assert ask(s, "2021年新命名了多少个“四强”党支部？").refused
     a = ask(s, "2023年新命名了多少个“四强”党支部？")
     assert not a.refused and "12个" in a.answer, a.answer
+
+
+def test_an_approximate_figure_answers_in_the_asked_measure(tmp_path, config, embedder):
+    """「30余名志愿者」 answers 「多少人」 (a number written with 余/多 before its measure)."""
+    s = _one_document(tmp_path, config, embedder, "搬迁.txt",
+                      "宿舍搬迁志愿服务\n\n7月1日，学院组织宿舍搬迁志愿服务。"
+                      "30余名志愿者深入学生公寓翻修搬迁一线，为同学们打包行李。"
+                      "活动持续4天，搬迁工作顺利完成。\n")
+    a = ask(s, "宿舍搬迁志愿服务去了多少人？")
+    assert not a.refused and "30余名志愿者" in a.citations[0].quote, a.answer
