@@ -6,6 +6,7 @@ the official term beside the everyday phrase (「考察期（预备期）」), a
 `core.text.abbreviations` does for short names, so BM25, the vectors and the answer's
 coverage all see the word the text uses. The phrase stays: a text may use it too.
 
+Short names (全会, 人大) are `core.text.abbreviations`' job; this list holds the rest.
 Only phrases with one reading in an organ's files are listed, each with the term(s) of
 the rule that governs it; a generic word (公开, 处理, 钱) is never mapped on its own, nor
 a word the texts themselves use for something else: 养老金 and 幼儿园 are the policies'
@@ -29,14 +30,13 @@ PLAIN_WORDS: tuple[tuple[str, str], ...] = (
     (r"入党(?:多少|几)年|入党(?:的)?年[数限头]|入党时间(?:长短|多长)", "党龄"),
     (r"最底层的?(?:党)?组织|最基层的?(?:党)?组织|底层(?:党)?组织", "基层组织"),
     (r"一届(?:干|做|当|任)?(?:几|多少)年|一届(?:多长|多久)|每届(?:几|多少)年", "每届任期"),
-    (r"开全会|全会", "全体会议"),
     (r"省里、?市里、?县里|省、市、县", "地方各级"),
     (r"(?:一年|每年)(?:最少|至少)(?:得|要)?开(?:几|多少)[回次]", "每年至少召开"),
-    (r"换班子|换届选举|改选班子|重新选班子", "换届"),
+    (r"换班子|改选班子|重新选班子", "换届"),
     (r"一把手", "书记"),
     (r"保留(?:党员)?身份[^，。？]{0,8}观察|留党观察", "留党察看"),
     (r"开除出党|清除出党|踢出党", "开除党籍"),
-    (r"不(?:来)?参加(?:党的)?组织生活|不过组织生活|不参加支部活动", "不参加党的组织生活"),
+    (r"不(?:来)?参加组织生活|不过组织生活|不参加支部活动", "不参加党的组织生活"),
     (r"谈心(?:聊天)?|谈话谈心", "谈心谈话"),
     (r"钻研|研读|研习", "学习"),
     (r"宣誓仪式|入党宣誓", "入党誓词"),
@@ -70,7 +70,7 @@ PLAIN_WORDS: tuple[tuple[str, str], ...] = (
     (r"解封|解禁", "解密"),
     (r"(?:跟|和|与)亲戚朋友|私下(?:里)?(?:聊天|说)", "私人交往和通信"),
     (r"泄密|说出去|透露出去", "泄露"),
-    (r"涉密(?:的)?(?:电脑|计算机)", "涉密计算机"),
+    (r"涉密(?:的)?电脑|涉密的计算机", "涉密计算机"),
     (r"[U优]盘|移动硬盘", "移动存储介质"),
     (r"上网|联网|连网", "互联网"),
     # Personal information and public data (个人信息保护法, 网络数据安全管理条例)
