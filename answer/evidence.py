@@ -31,14 +31,13 @@ from core.models import (
     Hit,
     SearchResult,
 )
-from core.text.abbreviations import with_full_forms
 from core.text.attachments import attachment_included, attachment_refs, listed_attachment
 from core.text.coverage import coverage
 from core.text.dates import YEAR_RE, fiscal_years, names_year, relative_years
 from core.text.headings import article_number
 from core.text.issues import issue_ref
 from core.text.numerals import int_to_cn
-from core.text.plain_words import with_official_words
+from core.text.plain_words import widened
 from core.text.sentences import split_sentences
 from core.text.titles import title_matches
 
@@ -283,7 +282,7 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
             texts = [searcher.docs[d].text for d in tset]
             if not any(re.search(rf"(?m)^{int_to_cn(n)}、", t) for t in texts):
                 unmet = unmet or f"所指文件中没有第{int_to_cn(n)}部分"
-    terms = question_terms(searcher, with_official_words(with_full_forms(q.text)))
+    terms = question_terms(searcher, widened(q.text))
     cands = [c for c in candidates(searcher, hits, terms, s, q)
              if _meets(searcher.docs[c.hit.chunk.doc_id], q, c)
              and (not targets or c.hit.chunk.doc_id in targets)]

@@ -23,10 +23,9 @@ from core.models import (
     hidden_levels,
     level_sees,
 )
-from core.text.abbreviations import with_full_forms
 from core.text.coverage import coverage
 from core.text.normalize import normalize_query
-from core.text.plain_words import with_official_words
+from core.text.plain_words import widened
 from core.text.tables import row_support, table_rows
 from index.embedders import Embedder
 from index.exact import (
@@ -281,7 +280,7 @@ class Searcher:
         # The retrievers also see the full forms of short names (人大常委会 → 人民代表大会
         # 常务委员会) and the official terms for everyday words (考察期 → 预备期); exact
         # matching keeps the words as typed.
-        wide = with_official_words(with_full_forms(q))
+        wide = widened(q)
         tokens = self.tokenize(wide)
         fused = self._fuse(wide, tokens, mode, max(self.weights.depth, k), allowed, hidden)
         pinned: list[str] = []

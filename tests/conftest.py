@@ -79,6 +79,18 @@ def small_corpus(tmp_path: Path) -> Path:
     return d
 
 
+def searcher_over(tmp_path: Path, config, embedder, files: dict[str, str]):
+    """A searcher over a knowledge base holding `files` (name → UTF-8 text)."""
+    from service.wiring import open_searcher, run_ingest
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text, encoding="utf-8")
+    run_ingest(config, [d], progress=False, embedder=embedder)
+    return open_searcher(config)
+
+
 FAKE_MODEL = "hash"
 FAKE_ENV = {"KB_EMBED_MODEL": FAKE_MODEL}
 

@@ -15,6 +15,7 @@ from answer.evidence import anchor_pattern
 from answer.references import book_title, cn_date, reference_for
 from core.models import DocMeta, Document
 from service.wiring import open_searcher, run_ingest
+from tests.conftest import searcher_over
 
 HANDBOOK = """《新风》专刊
 第5期（总第41期）
@@ -186,11 +187,7 @@ RULES_DOC = """示例市机关干部教育培训管理办法
 
 def _one_document(tmp_path, config, embedder, name: str, text: str):
     """A searcher over a knowledge base holding one text file."""
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / name).write_text(text, encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    return open_searcher(config)
+    return searcher_over(tmp_path, config, embedder, {name: text})
 
 
 def _rules_searcher(tmp_path, config, embedder):

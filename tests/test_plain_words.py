@@ -6,7 +6,7 @@ import re
 
 from answer.compose import ask
 from core.text.plain_words import PLAIN_WORDS, with_official_words
-from service.wiring import open_searcher, run_ingest
+from tests.conftest import searcher_over
 
 
 def test_the_official_term_follows_the_everyday_phrase():
@@ -28,22 +28,17 @@ def test_no_listed_phrase_is_its_own_term():
 
 
 def test_an_everyday_question_is_answered_from_the_rule(tmp_path, config, embedder):
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "rules.txt").write_text(
-        "示例市发展党员工作规程\n\n"
-        "第一条 发展党员，必须经过党的支部，坚持个别吸收的原则。\n\n"
-        "第二条 申请入党的人，要有两名正式党员作入党介绍人。\n\n"
-        "第三条 预备党员的预备期为一年，从支部大会通过之日算起。\n\n"
-        "第四条 党员的党龄，从预备期满转为正式党员之日算起。\n", encoding="utf-8")
-    (d / "staff.txt").write_text(
-        "示例市机关工作人员管理规定\n\n第一条 新录用的工作人员试用期为一年。\n\n"
-        "第二条 工作人员每年参加集中培训不少于40学时。\n", encoding="utf-8")
-    (d / "other.txt").write_text(
-        "示例市机关会议管理办法\n\n第一条 机关各类会议应当精简，一般不超过半天。\n\n"
-        "第二条 会议材料应当提前印发，由各单位确定分发范围。\n", encoding="utf-8")
-    run_ingest(config, [d], progress=False, embedder=embedder)
-    s = open_searcher(config)
+    s = searcher_over(tmp_path, config, embedder, {
+        "rules.txt": "示例市发展党员工作规程\n\n"
+                     "第一条 发展党员，必须经过党的支部，坚持个别吸收的原则。\n\n"
+                     "第二条 申请入党的人，要有两名正式党员作入党介绍人。\n\n"
+                     "第三条 预备党员的预备期为一年，从支部大会通过之日算起。\n\n"
+                     "第四条 党员的党龄，从预备期满转为正式党员之日算起。\n",
+        "staff.txt": "示例市机关工作人员管理规定\n\n第一条 新录用的工作人员试用期为一年。\n\n"
+                     "第二条 工作人员每年参加集中培训不少于40学时。\n",
+        "other.txt": "示例市机关会议管理办法\n\n第一条 机关各类会议应当精简，一般不超过半天。\n\n"
+                     "第二条 会议材料应当提前印发，由各单位确定分发范围。\n",
+    })
     answer = ask(s, "还没转正的同志，考察期要多长时间？")
     assert not answer.refused
     assert "预备期为一年" in answer.citations[0].quote

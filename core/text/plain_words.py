@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from core.text.abbreviations import with_full_forms
+
 # (everyday phrase as a pattern, the official term(s) to add). Grouped by field.
 PLAIN_WORDS: tuple[tuple[str, str], ...] = (
     # Party membership and organisation (党章, 发展党员工作细则)
@@ -151,3 +153,9 @@ def with_official_words(text: str) -> str:
         out.append(f"{text[last:b]}（{term}）")
         last = b
     return "".join(out) + text[last:]
+
+
+def widened(text: str) -> str:
+    """A query as the retrievers and the answer's coverage read it: short names with their
+    full forms, everyday phrases with the documents' terms."""
+    return with_official_words(with_full_forms(text))
