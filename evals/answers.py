@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from answer.answerer import Answerer
 from answer.compose import verify
-from evals.gold import GoldLocator, resolve
+from evals.gold import GoldLocator, cited, copies, resolve
 from evals.sets import EvalSet
 
 _MULTI = ("two_part", "cross")
@@ -49,12 +49,14 @@ def eval_answers(searcher, es: EvalSet, answerer: Answerer, *, details: bool = F
             continue
         answerable += 1
         refused_ans += a.refused
-        covered = {gi for gi, (did, sp) in enumerate(golds) for c in a.citations
-                   if c.doc_id == did and (sp is None or (c.start < sp[1] and sp[0] < c.end))}
+        copied = copies(golds, searcher.chunks)
+        covered = {gi for c in a.citations
+                   for gi in cited(c.doc_id, c.start, c.end, golds, copied, searcher.chunks)}
         hit = bool(covered)
         hits += hit
         k["hit"] += hit
-        k["doc"] += any(c.doc_id == did for c in a.citations for did, _ in golds)
+        k["doc"] += bool(covered) or any(c.doc_id == did for c in a.citations
+                                         for did, _ in golds)
         need = len({g.doc + (g.text or "") for g in q.golds}) if q.kind in _MULTI else 1
         k["complete"] += len(covered) >= min(need, len(golds))
         rows.append((q.qid, kind, "hit" if hit else ("REFUSED" if a.refused else "miss"),

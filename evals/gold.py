@@ -61,11 +61,56 @@ def resolve(q: Question, loc: GoldLocator, normalize) -> list[tuple[str, tuple[i
     return out
 
 
-def relevant(chunk, golds) -> int | None:
-    """Index of the gold this chunk satisfies, or None."""
+# A gold passage as another document holds it: the text of a gold-document chunk that
+# overlaps the gold, and where the gold lies inside that text.
+Copy = tuple[str, int, int]
+
+
+def copies(golds, chunks) -> list[list[Copy]]:
+    """Per gold, the texts of the gold document's chunks that hold it.
+
+    The same document kept twice (a web page and its text, as realdocs holds the
+    Guangzhou policies) is one passage to a reader: the search shows one copy
+    (`Searcher._collapse_copies`, identical chunk texts) and the answer quotes it. A
+    chunk of another document with exactly such a text is that passage, not another
+    document saying the same (an earlier report repeating a sentence differs around it).
+    """
+    out: list[list[Copy]] = []
+    for did, sp in golds:
+        here: list[Copy] = []
+        if sp is not None:
+            for ch in chunks.of_docs([did]):
+                if ch.start < sp[1] and sp[0] < ch.end:
+                    here.append((ch.text, max(sp[0], ch.start) - ch.start,
+                                 min(sp[1], ch.end) - ch.start))
+        out.append(here)
+    return out
+
+
+def relevant(chunk, golds, copied: list[list[Copy]] | None = None) -> int | None:
+    """Index of the gold this chunk satisfies (in the gold document, or an identical
+    chunk of a copy of it), or None."""
     for gi, (did, sp) in enumerate(golds):
-        if chunk.doc_id != did:
-            continue
-        if sp is None or (chunk.start < sp[1] and sp[0] < chunk.end):
+        if chunk.doc_id == did:
+            if sp is None or (chunk.start < sp[1] and sp[0] < chunk.end):
+                return gi
+        elif copied and any(chunk.text == t for t, _, _ in copied[gi]):
             return gi
     return None
+
+
+def cited(doc_id: str, start: int, end: int, golds, copied: list[list[Copy]],
+          chunks) -> set[int]:
+    """Indexes of the golds a quote `doc.text[start:end]` of `doc_id` overlaps."""
+    out = {gi for gi, (did, sp) in enumerate(golds)
+           if doc_id == did and (sp is None or (start < sp[1] and sp[0] < end))}
+    others = [gi for gi, (did, _) in enumerate(golds) if did != doc_id and copied[gi]]
+    if not others:
+        return out
+    for ch in chunks.of_docs([doc_id]):
+        if not ch.start <= start < ch.end:
+            continue
+        a, b = start - ch.start, end - ch.start
+        out |= {gi for gi in others
+                if any(ch.text == t and a < e and s < b for t, s, e in copied[gi])}
+    return out

@@ -15,7 +15,7 @@ from answer.compose import verify
 from core.errors import KBError
 from core.models import Chunk, DocMeta, DocType, Document, Filters, Hit
 from core.text.normalize import normalize_query
-from evals.gold import GoldLocator, relevant, resolve
+from evals.gold import GoldLocator, cited, copies, relevant, resolve
 from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
 from evals.sets import QUESTIONS_DIR, EvalSet, Gold, Question, corpus_set
 from tests.conftest import MEASURE, ROOT, SPEECH
@@ -292,6 +292,39 @@ def test_relevant_by_overlap():
     assert relevant(_chunk("d3", 20, 30), golds) is None
     assert relevant(_chunk("d1", 20, 30), []) is None
 
+
+
+class _Chunks:
+    """The one lookup `copies` and `cited` make of a chunk table."""
+
+    def __init__(self, *chunks: Chunk) -> None:
+        self._all = chunks
+
+    def of_docs(self, doc_ids):
+        return [c for c in self._all if c.doc_id in set(doc_ids)]
+
+
+def test_a_copy_of_the_gold_document_holds_the_gold_passage():
+    body = "第十七条 长护险费用按以下比例支付：3级待遇的由长护险基金按90%的比例支付。"
+    gold_chunk = _chunk("html", 100, 100 + len(body), text=body)
+    copy_chunk = _chunk("txt", 40, 40 + len(body), text=body)  # the page kept as text
+    # Another document saying the same within other words is not the passage.
+    echo = _chunk("other", 0, len(body) + 6, text="（转载）" + body + "。")
+    chunks = _Chunks(gold_chunk, copy_chunk, echo, _chunk("html", 0, 100))
+    i = body.index("3级待遇")
+    golds = [("html", (100 + i, 100 + len(body)))]
+    copied = copies(golds, chunks)
+    assert relevant(copy_chunk, golds, copied) == 0
+    assert relevant(copy_chunk, golds) is None  # without the copies: the old rule
+    assert relevant(echo, golds, copied) is None
+    assert relevant(_chunk("html", 0, 100), golds, copied) is None
+    # A quote from the copy is credited where it overlaps the gold inside the copy.
+    assert cited("txt", 40 + i, 40 + len(body), golds, copied, chunks) == {0}
+    assert cited("txt", 40, 40 + 5, golds, copied, chunks) == set()
+    assert cited("html", 100 + i, 100 + i + 3, golds, copied, chunks) == {0}
+    assert cited("other", 4 + i, 4 + len(body), golds, copied, chunks) == set()
+    # A whole-document gold has no passage to copy.
+    assert copies([("html", None)], chunks) == [[]]
 
 # ---------------------------------------------------------------- answer.compose.select
 
