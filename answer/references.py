@@ -17,12 +17,15 @@ import re
 from core.models import Document, SectionPath
 from core.text.dates import cn_date
 from core.text.headings import (
+    AMOUNT_RE,
     ARTICLE_HEAD_RE,
     DIVISION_RE,
     ENUM_PATTERNS,
+    PART_RE,
     article_label,
     case_heading_text,
     is_case_heading,
+    is_table_caption,
 )
 from core.text.issues import issue_label as core_issue_label
 from core.text.issues import total_number
@@ -83,8 +86,24 @@ def enclosing_article(text: str, start: int) -> str | None:
         m = ARTICLE_HEAD_RE.match(line)
         if m:
             return m.group(0)
-        if DIVISION_RE.match(line):
+        if DIVISION_RE.match(line) or PART_RE.match(line):
             return None
+    return None
+
+
+def enclosing_table(text: str, start: int) -> str | None:
+    """The caption of the table whose rows hold offset `start` (「一般公共预算财政拨款基本
+    支出决算表」): the nearest caption above it, unless a heading comes first."""
+    below = ""
+    for _, line in _lines_before(text, start):
+        if not line.strip():
+            continue
+        if is_table_caption(line, below):
+            return line.strip()
+        if (ARTICLE_HEAD_RE.match(line) or DIVISION_RE.match(line) or PART_RE.match(line)
+                or (any(p.match(line) for p in _LEVELS) and not AMOUNT_RE.search(line))):
+            return None
+        below = line
     return None
 
 
@@ -161,6 +180,9 @@ def _reference(doc: Document, section: SectionPath, page: int | None,
         case = case_title(section, doc.text)
         return issue_label(doc) + (book_title(case) if case else "")
     ref = title + (f"（{date}）" if date else "")
+    if start is not None and (table := enclosing_table(doc.text, start)) is not None:
+        # Two tables on one page are two passages: the caption tells them apart.
+        ref += f"「{table}」"
     sheet = next((p for p in section if p.startswith("工作表：")), None)
     if sheet:  # a spreadsheet row: its sheet and row, not the page the sheet happens to be
         row = _SHEET_ROW_RE.search(_line_at(doc.text, start)) if start is not None else None

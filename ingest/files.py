@@ -35,7 +35,8 @@ from ingest.normalize import normalize_document
 
 # Bump when loading, normalising, metadata or chunking change what they produce,
 # so the next ingest redoes every file instead of keeping stale text.
-PIPELINE_VERSION = "3"  # 2: titles cleaned of file-name and site suffixes; 3: OCR, sheets
+PIPELINE_VERSION = "4"  # 2: titles cleaned of file-name and site suffixes; 3: OCR, sheets;
+# 4: 第X部分 parts and table captions are headings
 _BLOCK = 1 << 20
 
 # C0/C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.

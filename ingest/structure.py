@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from core.models import Section
 from core.text.headings import (
+    AMOUNT_RE,
     ANNEX_RE,
     ARTICLE_HEAD_RE,
     BARE_SUBHEAD_RE,
@@ -21,14 +22,16 @@ from core.text.headings import (
     ENUM_PATTERNS,
     INLINE_ARTICLE_RE,
     NOTE_RE,
+    PART_RE,
     PREFACE_RE,
+    is_table_caption,
 )
 from core.text.numerals import cn_to_int
 from core.text.sentences import CLAUSE_END_RE, POINT_END_RE
 
 # Rank decides nesting: a heading closes every open heading of equal or higher rank.
-_RANK = {"sheet": 0, "case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "article": 4,
-         "h1": 5, "h2": 6, "h3": 7, "h4": 8, "point": 9}
+_RANK = {"sheet": 0, "case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "table": 3,
+         "article": 4, "article_table": 5, "h1": 5, "h2": 6, "h3": 7, "h4": 8, "point": 9}
 _LABEL_MAX = 30
 
 _LEAD_WS = re.compile(r"\s*")
@@ -61,8 +64,8 @@ def _clause_label(line: str, pattern: re.Pattern[str]) -> str:
 
 
 def _division(line: str, start: int, lines: list[tuple[int, str]], idx: int) -> list[_Head]:
-    """第X编/章/节 own-line headings, with a 第X条 that may follow on the same line."""
-    m = DIVISION_RE.match(line)
+    """第X编/章/节/部分 own-line headings, with a 第X条 that may follow on the same line."""
+    m = DIVISION_RE.match(line) or PART_RE.match(line)
     if not m:
         return []
     rest = m.group("rest")
@@ -82,12 +85,17 @@ def _division(line: str, start: int, lines: list[tuple[int, str]], idx: int) -> 
             if len(nxt) <= 12 and not CLAUSE_END_RE.search(nxt) and not nxt.startswith("第"):
                 name = nxt
             break
-    kind = {"编": "part", "章": "chapter", "节": "section"}[m.group("unit")]
+    kind = {"编": "part", "部分": "part", "章": "chapter", "节": "section"}[m.group("unit")]
     head = f"第{m.group('n')}{m.group('unit')}"
     heads.append(_Head(kind, start, _trim_label(f"{head} {_squeeze(name)}".strip())))
     if inline:
         heads.append(_Head("article", start + m.start("rest") + inline.start(1), inline.group(1)))
     return heads
+
+
+def _caption(line: str, lines: list[tuple[int, str]], idx: int) -> bool:
+    nxt = next((raw for _, raw in lines[idx + 1: idx + 3] if raw.strip()), "")
+    return is_table_caption(line, nxt)
 
 
 def outline(text: str, doc_type: str) -> list[Section]:
@@ -110,6 +118,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
     last: dict[str, int] = {}
     last_article = 0
     in_article = False
+    in_table = False  # after a caption: lines 一、…2,940.05 are rows, not headings
     points_ok = doc_type in ("speech", "report")
     subheads_ok = doc_type in ("handbook", "case")
     for idx, (lstart, raw) in enumerate(lines):
@@ -133,6 +142,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
         if found:
             heads.extend(found)
             last.clear()
+            in_table = False
             in_article = found[-1].kind == "article"
             if in_article:
                 last_article = cn_to_int(found[-1].label[1:-1])
@@ -142,16 +152,24 @@ def outline(text: str, doc_type: str) -> list[Section]:
             n = cn_to_int(m.group("n"))
             if n == 1 or n > last_article:
                 heads.append(_Head("article", start, m.group(0)))
-                last_article, in_article = n, True
+                last_article, in_article, in_table = n, True, False
                 last.clear()
                 continue
         if len(line) <= 60 and (CASE_HEAD_RE.match(line) or ANNEX_RE.match(line)):
             kind = "case" if CASE_HEAD_RE.match(line) else "annex"
             heads.append(_Head(kind, start, _trim_label(line)))
             last.clear()
-            in_article = False
+            in_article = in_table = False
             continue
-        if in_article:
+        if _caption(line, lines, idx):
+            # The caption, not the item before the table, heads its rows. A table inside
+            # an article stays in it (第五条 > 党费交纳比例表): the 条 is still the locator.
+            kind = "article_table" if in_article else "table"
+            heads.append(_Head(kind, start, _trim_label(line, 40)))
+            last.clear()
+            in_table = True
+            continue
+        if in_article or (in_table and AMOUNT_RE.search(line)):
             continue
         if subheads_ok and (BARE_SUBHEAD_RE.fullmatch(line) or NOTE_RE.match(line)):
             note = NOTE_RE.match(line)

@@ -149,6 +149,70 @@ def test_split_sentences_covers_all_non_space_text() -> None:
     assert covered.replace(" ", "") == re.sub(r"\s", "", text)
 
 
+ACCOUNTS = """示例市档案馆2025年度部门决算
+第一部分 示例市档案馆概况
+一、主要职能
+第一条 根据示例市机构改革方案，制定本规定。
+第二条 示例市档案馆是市委直属的公益一类事业单位。
+第三条 示例市档案馆的主要职责是：
+（一）负责全市档案的收集、整理和保管；
+（二）承担档案的开发利用工作。
+第二部分 示例市档案馆2025年度部门决算表
+收入支出决算总表
+单位：万元
+一、一般公共预算财政拨款收入1,234.56一、一般公共服务支出1,000.00
+二、政府性基金预算财政拨款收入 二、外交支出
+一般公共预算财政拨款基本支出决算表
+单位：万元
+301工资福利支出800.12 302商品和服务支出100.34
+301 02津贴补贴300.45 302 02印刷费2.10
+第三部分 示例市档案馆2025年度部门决算情况说明
+一、收入支出决算总体情况说明
+本年收入合计1,234.56万元。
+"""
+
+
+def test_final_accounts_parts_and_table_captions() -> None:
+    secs = outline(ACCOUNTS, "report")
+    assert [(s.level, s.kind, s.label) for s in secs] == [
+        (1, "part", "第一部分 示例市档案馆概况"), (2, "h1", "一、主要职能"),
+        (2, "article", "第一条"), (2, "article", "第二条"), (2, "article", "第三条"),
+        (1, "part", "第二部分 示例市档案馆2025年度部门决算表"),
+        (2, "table", "收入支出决算总表"), (2, "table", "一般公共预算财政拨款基本支出决算表"),
+        (1, "part", "第三部分 示例市档案馆2025年度部门决算情况说明"),
+        (2, "h1", "一、收入支出决算总体情况说明"),
+    ]
+    by = _by_label(secs)
+    # The 三定 article ends at the next part: the tables are not 「第三条」.
+    assert ACCOUNTS[by["第三条"].start:by["第三条"].end].endswith("（二）承担档案的开发利用工作。")
+    # A row is headed by its table's caption, and rows starting 一、 are not headings.
+    basic = by["一般公共预算财政拨款基本支出决算表"]
+    assert "津贴补贴300.45" in ACCOUNTS[basic.start:basic.end]
+    total = by["收入支出决算总表"]
+    assert "二、政府性基金预算财政拨款收入" in ACCOUNTS[total.start:total.end]
+
+
+def test_table_inside_an_article_stays_in_it() -> None:
+    text = ("第五条 党员按下列标准交纳党费：\n党费交纳比例表\n|月收入|比例|\n|3000元以下|0.5%|\n"
+            "第六条 党费按月交纳。\n")
+    secs = outline(text, "policy")
+    assert [(s.level, s.kind, s.label) for s in secs] == [
+        (1, "article", "第五条"), (2, "article_table", "党费交纳比例表"), (1, "article", "第六条")]
+    assert text[secs[0].start:secs[0].end].endswith("|3000元以下|0.5%|")
+
+
+def test_a_line_ending_in_biao_is_a_caption_only_above_a_table() -> None:
+    text = ("一、填写登记表\n各单位按要求如实填写。\n二、报送统计表\n单位：人\n|支部|党员数|\n"
+            "三、按时报送\n")
+    secs = outline(text, "policy")
+    # 二、… heads its list, so 三、 still counts on from it.
+    assert [(s.kind, s.label) for s in secs] == [
+        ("h1", "一、填写登记表"), ("h1", "二、报送统计表"), ("h1", "三、按时报送")]
+    text = "附件：作风建设任务分工表\n|序号|任务|\n"
+    assert [(s.kind, s.label) for s in outline(text, "policy")] == [
+        ("annex", "附件：作风建设任务分工表")]
+
+
 # ---- real documents -------------------------------------------------------------------
 
 _ARTICLE_LINE = re.compile(r"^第[一二三四五六七八九十百零]+条(?:\s|$)")

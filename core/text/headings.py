@@ -1,7 +1,9 @@
 """Heading markers of Chinese official documents, as patterns over normalised lines.
 
-- divisions 第X编/章/节 and articles 第X条 (`DIVISION_RE`, `ARTICLE_HEAD_RE`), and any
-  mention of an article (`ARTICLE_RE`, also inside a sentence or a heading path);
+- divisions 第X编/章/节/部分 and articles 第X条 (`DIVISION_RE`, `PART_RE`,
+  `ARTICLE_HEAD_RE`), and any mention of an article (`ARTICLE_RE`, also inside a
+  sentence or a heading path);
+- a table's caption line (`TABLE_CAPTION_RE`, followed by a `TABLE_UNIT_RE` line);
 - enumerations 一、 （一） 1. （1） and speech points 一是 (`ENUM_PATTERNS`);
 - 《新风》 case headings 【典型案例一】单位：标题 (`CASE_HEAD_RE`, `case_heading_text`);
 - lines that start like any heading (`HEADING_START_RE`, for PDF line joining) and like
@@ -15,6 +17,15 @@ import re
 from core.text.numerals import CN_NUM_CHARS, CN_ORDINAL, NUM, cn_to_int
 
 DIVISION_RE = re.compile(rf"第(?P<n>{NUM})(?P<unit>[编章节])(?P<rest>.*)$")
+# The parts of a budget or final-accounts release (第二部分 …部门决算表), a report's parts.
+PART_RE = re.compile(rf"第(?P<n>{NUM})(?P<unit>部分)(?P<rest>.*)$")
+# A table's own caption on its line (一般公共预算财政拨款基本支出决算表, 重点任务分工表),
+# known by what follows it: the unit line, the issuer line, or the table's first row.
+TABLE_CAPTION_RE = re.compile(r"[^\s，。；：:|]{1,36}表(?:[（(][^）)]{1,12}[）)])?")
+TABLE_UNIT_RE = re.compile(r"(?:单位|编制(?:单位|部门))\s*[：:]|\|")
+
+# A table row, not a heading, though it starts 一、: it carries amounts (2,940.05).
+AMOUNT_RE = re.compile(r"\d[.．]\d")
 # A 第X条 followed by these is a citation inside a sentence ("第九条规定的…"), not a heading.
 ARTICLE_HEAD_RE = re.compile(rf"第(?P<n>{NUM})条(?=$|\s|[^规所之的中和、，,至及第款项])")
 # A 第X条 on the same line as its chapter heading ("第一章 总则 第一条").
@@ -61,6 +72,15 @@ HEADING_START_RE = re.compile(
 )
 # Standalone headings (not run-in markers such as 一是/（一）, which start body text).
 STANDALONE_HEADING_RE = re.compile(rf"^(第[{_N}\d]+[编章节部分]|[{_N}]+、)")
+
+
+def is_table_caption(line: str, next_line: str) -> bool:
+    """A table's caption: a short line ending in 表 above the table's unit line
+    (单位：万元), its issuer (编制部门：…) or its first row (|序号|…|). A numbered line
+    (二、报送统计表) is a heading of its list, so the next 三、 still counts on."""
+    line = line.strip()
+    return (not HEADING_START_RE.match(line) and bool(TABLE_CAPTION_RE.fullmatch(line))
+            and bool(TABLE_UNIT_RE.match(next_line.strip())))
 
 
 def article_number(text: str) -> int | None:
