@@ -43,6 +43,10 @@ class AskSettings:
     meaning_weight: float = 0.3  # bonus of the unit the embedder ranks first (answer.meaning)
     meaning_pool: int = 20  # how many of the best units the embedder ranks
     window_weight: float = 0.1  # bonus by the rank of a unit's stored window vector
+    # A figure question is refused when the unit covering at least `silent_cover` of it
+    # has no figure and every unit with one covers less than `silent_ratio` of that.
+    silent_cover: float = 0.5
+    silent_ratio: float = 0.5
 
 
 @dataclass(frozen=True)

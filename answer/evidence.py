@@ -256,6 +256,24 @@ def _deferred(doc: Document, terms: dict[str, float], best: Candidate, specifics
     return ""
 
 
+def _silent_on_figure(searcher, cands: list[Candidate], figured: list[Candidate],
+                      s: AskSettings) -> str:
+    """Why a figure question has no answer: the unit that states what is asked gives no
+    figure in the asked measure (「任职满一定年限、表现优秀的…优先晋升职级」 for 「满几年」),
+    and the units with figures state something else: they cover less than
+    `silent_ratio` of what it covers. Quoting their figure would answer another question."""
+    if not cands:
+        return ""
+    top = max(cands, key=lambda c: c.coverage)
+    if top in figured or top.coverage < s.silent_cover:
+        return ""
+    if max((c.coverage for c in figured), default=0.0) >= s.silent_ratio * top.coverage:
+        return ""
+    doc = searcher.docs[top.hit.chunk.doc_id]
+    where = f"《{doc.title}》" if doc.title else "相关文件"
+    return f"{where}对此未给出具体数字"
+
+
 def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> Evidence:
     """Search, then score the answer units of the hits that meet the question's constraints."""
     norm = searcher.normalize(question)
@@ -287,7 +305,10 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
              if _meets(searcher.docs[c.hit.chunk.doc_id], q, c)
              and (not targets or c.hit.chunk.doc_id in targets)]
     if q.asks in ("number", "duration"):
-        cands = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
+        figured = [c for c in cands if has_figure(c.text) and _measured(searcher, q, c)]
+        if q.interrogative:  # a quiz line with a blank restates its passage
+            unmet = unmet or _silent_on_figure(searcher, cands, figured, s)
+        cands = figured
     best = cands[0] if cands else None
     if best is not None and q.interrogative and not unmet:
         unmet = _deferred(searcher.docs[best.hit.chunk.doc_id], terms, best,

@@ -179,14 +179,37 @@ def _joined_organs(q: str, tokens: tuple[str, ...]) -> list[str]:
 
 
 def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
-    """A district or county the tokenizer cut in two (临江 + 区): a 2-3 character name
-    right before 区/县, joined back (社区, 园区 stay whole words, so they never get here)."""
+    """A district, county or city the tokenizer cut in two: a 2-3 character name right
+    before 区/县 (临江 + 区), or before a word starting with 市 (洛阳 + 市政府), joined back
+    (社区, 园区 stay whole words, so they never get here)."""
     out = []
     for a, b in zip(tokens, tokens[1:]):
-        if (b in ("区", "县") and re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) and a + b in q
-                and a[0] not in "各每全本该哪这那其某"):  # 每个区, 哪个县 name none
+        if not re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) or a[0] in "各每全本该哪这那其某":
+            continue  # 每个区, 哪个县 name none
+        if b in ("区", "县") and a + b in q:
             out.append(a + b)
+        elif b[0] == "市" and len(b) > 1 and a + b in q and not a.endswith("市"):
+            out.append(a + "市")
     return out
+
+
+def _whole_name(q: str, unit: str, tokens: tuple[str, ...]) -> str:
+    """A unit with the words the tokenizer cut off its front: 事务局 in 「示例市退役军人事务局」
+    is 退役军人事务局 (else 事务局 would be met by 机关事务管理局). Words are taken while
+    they tile the question right before it; a region (示例市), a year or a one-character
+    word ends the name."""
+    at = q.find(unit)
+    if at < 0:
+        return unit
+    words = {t for t in tokens if len(t) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", t)
+             and not _DISTRICT.match(t) and not t.endswith(("年", "月", "省"))}
+    start = at
+    while at - start < 8:
+        before = [t for t in words if q.endswith(t, 0, start)]
+        if not before:
+            break
+        start -= len(max(before, key=len))
+    return q[start:at] + unit
 
 
 def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -195,8 +218,8 @@ def units(q: str, tokens: tuple[str, ...] = ()) -> tuple[str, ...]:
     Units come from the question's words (`tokens`, as the index's tokenizer cuts them),
     so a phrase such as 「召开一次支部委员会」 is never taken for a unit.
     """
-    found = [t for t in tokens if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t))
-             and t not in _GENERIC_UNITS]
+    found = [_whole_name(q, t, tokens) if _UNIT_TOKEN.match(t) else t for t in tokens
+             if (_UNIT_TOKEN.match(t) or _DISTRICT.match(t)) and t not in _GENERIC_UNITS]
     found += _split_districts(q, tokens)
     found += _joined_organs(q, tokens)
     found += [_REGION_LEAD.sub("", m.group(1)) for m in _REGION.finditer(TITLE_RE.sub(" ", q))]

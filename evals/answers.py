@@ -49,9 +49,9 @@ def eval_answers(searcher, es: EvalSet, answerer: Answerer, *, details: bool = F
             continue
         answerable += 1
         refused_ans += a.refused
-        copied = copies(golds, searcher.chunks)
+        copied = copies(golds, searcher.docs, searcher.chunks)
         covered = {gi for c in a.citations
-                   for gi in cited(c.doc_id, c.start, c.end, golds, copied, searcher.chunks)}
+                   for gi in cited(c.doc_id, c.start, c.end, golds, copied)}
         hit = bool(covered)
         hits += hit
         k["hit"] += hit

@@ -61,56 +61,60 @@ def resolve(q: Question, loc: GoldLocator, normalize) -> list[tuple[str, tuple[i
     return out
 
 
-# A gold passage as another document holds it: the text of a gold-document chunk that
-# overlaps the gold, and where the gold lies inside that text.
-Copy = tuple[str, int, int]
+Place = tuple[str, tuple[int, int]]  # (doc_id, span) where another copy holds a gold
 
 
-def copies(golds, chunks) -> list[list[Copy]]:
-    """Per gold, the texts of the gold document's chunks that hold it.
+def copies(golds, docs: dict[str, Document], chunks) -> list[list[Place]]:
+    """Per gold, where other copies of the gold document hold the gold passage.
 
-    The same document kept twice (a web page and its text, as realdocs holds the
-    Guangzhou policies) is one passage to a reader: the search shows one copy
-    (`Searcher._collapse_copies`, identical chunk texts) and the answer quotes it. A
-    chunk of another document with exactly such a text is that passage, not another
-    document saying the same (an earlier report repeating a sentence differs around it).
+    The same document kept twice is one passage to a reader, and the search shows one
+    copy (`Searcher._collapse_copies`). A copy is
+    - a document with the gold document's title whose text holds the passage verbatim
+      (the 党章 as .txt and as .docx), or
+    - a document with a chunk whose text is exactly that of a gold-document chunk
+      holding the passage (a Guangzhou policy as a web page and as text, titled apart).
+    Another document saying the same is not a copy: an earlier report repeating a
+    sentence has another title, and other text around the sentence.
     """
-    out: list[list[Copy]] = []
+    by_text: dict[str, list] = {}
+    for ch in chunks.values():
+        by_text.setdefault(ch.text, []).append(ch)
+    out: list[list[Place]] = []
     for did, sp in golds:
-        here: list[Copy] = []
+        here: list[Place] = []
         if sp is not None:
+            gold = docs[did]
+            passage = gold.text[sp[0]:sp[1]]
+            for other in docs.values():
+                i = other.text.find(passage) if other.doc_id != did else -1
+                if i >= 0 and other.title == gold.title:
+                    here.append((other.doc_id, (i, i + len(passage))))
             for ch in chunks.of_docs([did]):
-                if ch.start < sp[1] and sp[0] < ch.end:
-                    here.append((ch.text, max(sp[0], ch.start) - ch.start,
-                                 min(sp[1], ch.end) - ch.start))
+                if not (ch.start < sp[1] and sp[0] < ch.end):
+                    continue
+                a, b = max(sp[0], ch.start) - ch.start, min(sp[1], ch.end) - ch.start
+                here += [(o.doc_id, (o.start + a, o.start + b)) for o in by_text[ch.text]
+                         if o.doc_id != did]
         out.append(here)
     return out
 
 
-def relevant(chunk, golds, copied: list[list[Copy]] | None = None) -> int | None:
-    """Index of the gold this chunk satisfies (in the gold document, or an identical
-    chunk of a copy of it), or None."""
+def _overlaps(start: int, end: int, sp: tuple[int, int] | None) -> bool:
+    return sp is None or (start < sp[1] and sp[0] < end)
+
+
+def relevant(chunk, golds, copied: list[list[Place]] | None = None) -> int | None:
+    """Index of the gold this chunk satisfies (in the gold document, or where a copy of
+    it holds the gold), or None."""
     for gi, (did, sp) in enumerate(golds):
-        if chunk.doc_id == did:
-            if sp is None or (chunk.start < sp[1] and sp[0] < chunk.end):
-                return gi
-        elif copied and any(chunk.text == t for t, _, _ in copied[gi]):
+        places = [(did, sp), *(copied[gi] if copied else ())]
+        if any(chunk.doc_id == d and _overlaps(chunk.start, chunk.end, p) for d, p in places):
             return gi
     return None
 
 
-def cited(doc_id: str, start: int, end: int, golds, copied: list[list[Copy]],
-          chunks) -> set[int]:
+def cited(doc_id: str, start: int, end: int, golds, copied: list[list[Place]]) -> set[int]:
     """Indexes of the golds a quote `doc.text[start:end]` of `doc_id` overlaps."""
-    out = {gi for gi, (did, sp) in enumerate(golds)
-           if doc_id == did and (sp is None or (start < sp[1] and sp[0] < end))}
-    others = [gi for gi, (did, _) in enumerate(golds) if did != doc_id and copied[gi]]
-    if not others:
-        return out
-    for ch in chunks.of_docs([doc_id]):
-        if not ch.start <= start < ch.end:
-            continue
-        a, b = start - ch.start, end - ch.start
-        out |= {gi for gi in others
-                if any(ch.text == t and a < e and s < b for t, s, e in copied[gi])}
-    return out
+    return {gi for gi, (did, sp) in enumerate(golds)
+            if any(doc_id == d and _overlaps(start, end, p)
+                   for d, p in [(did, sp), *copied[gi]])}

@@ -47,7 +47,8 @@ def eval_retrieval(searcher, es: EvalSet, modes=MODES, k: int = 10) -> dict:
     """Per-mode retrieval metrics for the answerable questions of a set."""
     loc = GoldLocator(searcher.docs)
     resolved = {q.qid: resolve(q, loc, normalize_query) for q in es.questions if q.answerable}
-    copied = {qid: copies(g, searcher.chunks) for qid, g in resolved.items()}
+    copied = {qid: copies(g, searcher.docs, searcher.chunks)
+              for qid, g in resolved.items()}
     out: dict = {"n_questions": len(es.questions), "missing_gold": list(loc.missing)}
     per_q: dict[str, dict] = {}
     for mode in modes:

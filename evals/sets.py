@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS_DIR = ROOT / "evals" / "questions"
 REAL_QUESTIONS = ROOT / "evals" / "questions_real"
+BLIND_QUESTIONS = ROOT / "evals" / "questions_blind"
 REALDOCS = ROOT.parent / "shared" / "realdocs"
 
 
@@ -55,16 +56,28 @@ def _as_list(v) -> list:
     return [] if v is None else v if isinstance(v, list) else [v]
 
 
-def corpus_set() -> EvalSet:
-    """Gold questions over corpus/ (evals/questions/*.jsonl)."""
+def _corpus_questions(paths: list[Path]) -> tuple[Question, ...]:
     qs = []
-    for path in sorted(QUESTIONS_DIR.glob("*.jsonl")):
+    for path in paths:
         for r in _read_jsonl(path):
             golds = tuple(Gold(d, g) for d, g in zip(_as_list(r.get("doc")),
                                                      _as_list(r.get("gold")), strict=True))
             qs.append(Question(r["id"], r["question"], r.get("kind", "fact"), golds,
                                r.get("subkind")))
-    return EvalSet("corpus", "corpus", tuple(qs))
+    return tuple(qs)
+
+
+def corpus_set() -> EvalSet:
+    """Gold questions over corpus/ (evals/questions/*.jsonl)."""
+    return EvalSet("corpus", "corpus", _corpus_questions(sorted(QUESTIONS_DIR.glob("*.jsonl"))))
+
+
+def corpus_blind_sets() -> list[EvalSet]:
+    """Questions over corpus/ written by someone who saw neither the code nor the other
+    questions, kept apart (evals/questions_blind/<name>.jsonl is the set "corpus_<name>"),
+    so that what was tuned on evals/questions does not blur what they measure."""
+    return [EvalSet(f"corpus_{p.stem}", "corpus", _corpus_questions([p]))
+            for p in sorted(BLIND_QUESTIONS.glob("*.jsonl"))]
 
 
 def _gz_key(doc: str) -> str:
@@ -116,7 +129,7 @@ def real_sets() -> list[EvalSet]:
 
 
 def all_sets() -> list[EvalSet]:
-    return [corpus_set(), *real_sets()]
+    return [corpus_set(), *corpus_blind_sets(), *real_sets()]
 
 
 def materialize_gz_docs(dest: Path) -> Path | None:

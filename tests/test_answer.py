@@ -59,6 +59,34 @@ def test_reference_rules():
     assert book_title("关于《条例》的说明") == "《关于〈条例〉的说明》"
 
 
+ACCOUNTS_PAGE = """第二部分 示例市档案馆2025年度部门决算表
+收入决算表
+单位：万元
+一、一般公共预算财政拨款收入1,234.56 1,234.56
+支出决算表
+单位：万元
+一、一般公共服务支出1,000.00 800.00 200.00
+第三部分 示例市档案馆2025年度部门决算情况说明
+一、收入支出决算总体情况说明
+本年收入合计1,234.56万元。
+"""
+
+
+def test_a_table_row_is_cited_with_its_table():
+    """Two tables on one page are two passages: the reference names the table."""
+    doc = Document(doc_id="d", source="x.pdf", text=ACCOUNTS_PAGE, content_hash="h",
+                   meta=DocMeta(title="示例市档案馆2025年度部门决算", doc_type="report"))
+
+    def ref(phrase: str) -> str:
+        return reference_for(doc, (), 4, ACCOUNTS_PAGE.index(phrase))
+
+    assert ref("一、一般公共预算财政拨款收入") == \
+        "《示例市档案馆2025年度部门决算》「收入决算表」第4页"
+    assert ref("一、一般公共服务支出1,000.00") == \
+        "《示例市档案馆2025年度部门决算》「支出决算表」第4页"
+    # The narrative after the tables is under its own heading, not the last table's.
+    assert ref("本年收入合计") == "《示例市档案馆2025年度部门决算》第4页"
+
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory, real_embedder):
     """The small corpus plus a handbook issue, indexed once with the real model: these
@@ -376,6 +404,20 @@ def test_a_count_is_not_answered_by_a_percentage(tmp_path, config, embedder):
     assert ask(s, "2021年新命名了多少个“四强”党支部？").refused
     a = ask(s, "2023年新命名了多少个“四强”党支部？")
     assert not a.refused and "12个" in a.answer, a.answer
+
+
+def test_a_rule_silent_on_the_figure_refuses_rather_than_quote_another(tmp_path, config,
+                                                                       embedder):
+    """The article about the asked matter gives no figure (满一定年限): the 满5年 of
+    another article answers another question, so the answer says the figure is not given."""
+    s = _one_document(tmp_path, config, embedder, "党务干部意见.txt",
+                      "关于加强党务干部队伍建设的意见\n"
+                      "第八条 机关党委专职副书记任职满一定年限、表现优秀的，优先晋升职级。\n"
+                      "第九条 专职党务干部在同一岗位连续工作满5年的，应当交流任职。\n")
+    a = ask(s, "机关党委专职副书记任职满几年、表现优秀的，可以优先晋升职级？")
+    assert a.refused and "对此未给出具体数字" in a.answer, a.answer
+    a = ask(s, "专职党务干部在同一岗位连续工作满几年要交流任职？")
+    assert not a.refused and "满5年" in a.citations[0].quote, a.answer
 
 
 def test_an_approximate_figure_answers_in_the_asked_measure(tmp_path, config, embedder):

@@ -174,7 +174,7 @@ def test_real_sets_absent_without_realdocs(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sets, "REALDOCS", tmp_path / "no_realdocs")
     assert sets.real_sets() == []
-    assert [s.name for s in sets.all_sets()] == ["corpus"]
+    assert [s.name for s in sets.all_sets()] == ["corpus", "corpus_unanswerable_blind"]
 
 
 def test_real_sets_load(realdocs):
@@ -294,37 +294,49 @@ def test_relevant_by_overlap():
 
 
 
-class _Chunks:
-    """The one lookup `copies` and `cited` make of a chunk table."""
+class _Chunks(dict):
+    """The lookups `copies` makes of a chunk table."""
 
     def __init__(self, *chunks: Chunk) -> None:
-        self._all = chunks
+        super().__init__((c.chunk_id, c) for c in chunks)
 
     def of_docs(self, doc_ids):
-        return [c for c in self._all if c.doc_id in set(doc_ids)]
+        return [c for c in self.values() if c.doc_id in set(doc_ids)]
 
 
 def test_a_copy_of_the_gold_document_holds_the_gold_passage():
     body = "第十七条 长护险费用按以下比例支付：3级待遇的由长护险基金按90%的比例支付。"
-    gold_chunk = _chunk("html", 100, 100 + len(body), text=body)
-    copy_chunk = _chunk("txt", 40, 40 + len(body), text=body)  # the page kept as text
-    # Another document saying the same within other words is not the passage.
-    echo = _chunk("other", 0, len(body) + 6, text="（转载）" + body + "。")
-    chunks = _Chunks(gold_chunk, copy_chunk, echo, _chunk("html", 0, 100))
+    page = "广州市医疗保障局关于印发长期护理保险试行办法的通知\n" + body
+    docs = {
+        "html": _doc("html", "/gz/32_长护险.html", page, title="长期护理保险试行办法"),
+        # the page kept as text, titled otherwise: found by its identical chunk
+        "txt": _doc("txt", "/gz_docs/doc_33.txt", body, title="广州市长期护理保险试行办法"),
+        # the same law as .docx, its chunks cut elsewhere: found by its title
+        "docx": _doc("docx", "/derived/32.docx", "前言\n" + body, title="长期护理保险试行办法"),
+        # another document quoting the rule within other words is not a copy
+        "other": _doc("other", "/news.txt", "（转载）" + body + "。", title="政策解读"),
+    }
+    at = len(page) - len(body)
+    chunks = _Chunks(_chunk("html", at, len(page), text=body),
+                     _chunk("txt", 0, len(body), text=body),
+                     _chunk("docx", 0, len(body) + 3, text="前言\n" + body),
+                     _chunk("other", 0, len(body) + 5, text=docs["other"].text))
     i = body.index("3级待遇")
-    golds = [("html", (100 + i, 100 + len(body)))]
-    copied = copies(golds, chunks)
-    assert relevant(copy_chunk, golds, copied) == 0
-    assert relevant(copy_chunk, golds) is None  # without the copies: the old rule
-    assert relevant(echo, golds, copied) is None
-    assert relevant(_chunk("html", 0, 100), golds, copied) is None
-    # A quote from the copy is credited where it overlaps the gold inside the copy.
-    assert cited("txt", 40 + i, 40 + len(body), golds, copied, chunks) == {0}
-    assert cited("txt", 40, 40 + 5, golds, copied, chunks) == set()
-    assert cited("html", 100 + i, 100 + i + 3, golds, copied, chunks) == {0}
-    assert cited("other", 4 + i, 4 + len(body), golds, copied, chunks) == set()
+    golds = [("html", (at + i, len(page)))]
+    copied = copies(golds, docs, chunks)
+    assert sorted(d for d, _ in copied[0]) == ["docx", "txt"]
+    assert relevant(chunks["txt:0"], golds, copied) == 0
+    assert relevant(chunks["txt:0"], golds) is None  # without the copies: the old rule
+    assert relevant(chunks["docx:0"], golds, copied) == 0
+    assert relevant(chunks["other:0"], golds, copied) is None
+    # A quote from a copy is credited where it overlaps the gold inside the copy.
+    assert cited("txt", i, len(body), golds, copied) == {0}
+    assert cited("txt", 0, 5, golds, copied) == set()
+    assert cited("docx", 3 + i, 3 + i + 4, golds, copied) == {0}
+    assert cited("other", 4 + i, 4 + len(body), golds, copied) == set()
     # A whole-document gold has no passage to copy.
-    assert copies([("html", None)], chunks) == [[]]
+    assert copies([("html", None)], docs, chunks) == [[]]
+
 
 # ---------------------------------------------------------------- answer.compose.select
 

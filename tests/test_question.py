@@ -64,6 +64,19 @@ def test_units_come_from_words_not_phrases():
     # 「一个省」 points at a region without naming one; 三门峡市 is a name
     assert units("一个省的人大常委会班子里，一般能有多少名成员？") == ()
     assert units("三门峡市采购中心成立几年了", ("三门峡市", "采购", "中心")) == ("三门峡市",)
+    # a city cut off its 市 (洛阳 + 市政府) is a region too
+    assert units("洛阳市政府集中采购中心组织了多少个项目",
+                 ("洛阳", "市政", "政府", "市政府", "集中", "采购", "中心", "项目")) == ("洛阳市",)
+
+
+def test_a_unit_keeps_the_words_cut_off_its_front():
+    """事务局 alone would be met by 机关事务管理局: the unit is 退役军人事务局."""
+    toks = ("示例", "市", "退役", "军人", "退役军人", "事务", "事务局", "机关", "党委", "机关党委")
+    assert units("示例市退役军人事务局机关党委有多少名党员", toks) == ("退役军人事务局",)
+    toks = ("市", "机关", "事务", "管理", "管理局", "食堂")
+    assert units("市机关事务管理局食堂", toks) == ("机关事务管理局",)
+    # a region or a year before it is not part of the name
+    assert units("2024年示例市财政局", ("2024", "年", "示例", "市", "财政局")) == ("财政局",)
 
 
 def test_years_named_in_either_numeral_form():
