@@ -178,6 +178,12 @@ def _joined_organs(q: str, tokens: tuple[str, ...]) -> list[str]:
     return out
 
 
+# Words the tokenizer glues a city's 市 to (洛阳 + 市政府); not 市级, 市场, 市民.
+_CITY_ORGANS = frozenset({"市政府", "市委", "市人民政府", "市人大", "市政协"})
+# A word with one of these is no part of a unit's name (工委对市体育局: 对).
+_NOT_IN_NAME = re.compile(r"[对在和的与向给由把被从及或等是为了各每该本其]")
+
+
 def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
     """A district, county or city the tokenizer cut in two: a 2-3 character name right
     before 区/县 (临江 + 区), or before a word starting with 市 (洛阳 + 市政府), joined back
@@ -188,7 +194,7 @@ def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
             continue  # 每个区, 哪个县 name none
         if b in ("区", "县") and a + b in q:
             out.append(a + b)
-        elif b[0] == "市" and len(b) > 1 and a + b in q and not a.endswith("市"):
+        elif any(a + o in q for o in _CITY_ORGANS):
             out.append(a + "市")
     return out
 
@@ -202,7 +208,8 @@ def _whole_name(q: str, unit: str, tokens: tuple[str, ...]) -> str:
     if at < 0:
         return unit
     words = {t for t in tokens if len(t) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", t)
-             and not _DISTRICT.match(t) and not t.endswith(("年", "月", "省"))}
+             and not _DISTRICT.match(t) and not t.endswith(("年", "月", "省"))
+             and not _NOT_IN_NAME.search(t) and t not in _GENERIC_UNITS}
     start = at
     while at - start < 8:
         before = [t for t in words if q.endswith(t, 0, start)]

@@ -67,6 +67,11 @@ def test_units_come_from_words_not_phrases():
     # a city cut off its 市 (洛阳 + 市政府) is a region too
     assert units("洛阳市政府集中采购中心组织了多少个项目",
                  ("洛阳", "市政", "政府", "市政府", "集中", "采购", "中心", "项目")) == ("洛阳市",)
+    # 市级, 市场 are no city's 市; a word with 对 is no part of a unit's name
+    assert units("2024年上半年市级机关发展了多少名党员",
+                 ("2024", "年", "上半年", "市级", "机关", "发展", "党员")) == ()
+    assert units("人才市场调取档案要带什么", ("人才", "市场", "调取", "档案")) == ()
+    assert units("工委对市体育局提了什么要求", ("工委", "对市", "体育", "体育局")) == ("体育局",)
 
 
 def test_a_unit_keeps_the_words_cut_off_its_front():
