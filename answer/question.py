@@ -186,8 +186,8 @@ _NOT_IN_NAME = re.compile(r"[对在和的与向给由把被从及或等是为了
 
 def _split_districts(q: str, tokens: tuple[str, ...]) -> list[str]:
     """A district, county or city the tokenizer cut in two: a 2-3 character name right
-    before 区/县 (临江 + 区), or before a word starting with 市 (洛阳 + 市政府), joined back
-    (社区, 园区 stay whole words, so they never get here)."""
+    before 区/县 (临江 + 区), or before a city organ (洛阳 + 市政府, `_CITY_ORGANS`), joined
+    back (社区, 园区 stay whole words, so they never get here)."""
     out = []
     for a, b in zip(tokens, tokens[1:]):
         if not re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) or a[0] in "各每全本该哪这那其某":
