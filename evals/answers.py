@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from answer.answerer import Answerer
 from answer.compose import verify
-from evals.gold import GoldLocator, cited, copies, resolve
+from evals.gold import Copies, GoldLocator, cited, resolve
 from evals.sets import EvalSet
 
 _MULTI = ("two_part", "cross")
@@ -24,6 +24,7 @@ def _rate(a: int, b: int) -> float:
 def eval_answers(searcher, es: EvalSet, answerer: Answerer, *, details: bool = False) -> dict:
     """Run the answer step on every question of an evaluation set."""
     loc = GoldLocator(searcher.docs)
+    copies = Copies(searcher.docs, searcher.chunks)
     n_cit = n_ok = 0
     answerable = hits = 0
     refused_unans = refused_ans = unans = 0
@@ -49,7 +50,7 @@ def eval_answers(searcher, es: EvalSet, answerer: Answerer, *, details: bool = F
             continue
         answerable += 1
         refused_ans += a.refused
-        copied = copies(golds, searcher.docs, searcher.chunks)
+        copied = copies.of(golds)
         covered = {gi for c in a.citations
                    for gi in cited(c.doc_id, c.start, c.end, golds, copied)}
         hit = bool(covered)

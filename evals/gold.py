@@ -64,8 +64,8 @@ def resolve(q: Question, loc: GoldLocator, normalize) -> list[tuple[str, tuple[i
 Place = tuple[str, tuple[int, int]]  # (doc_id, span) where another copy holds a gold
 
 
-def copies(golds, docs: dict[str, Document], chunks) -> list[list[Place]]:
-    """Per gold, where other copies of the gold document hold the gold passage.
+class Copies:
+    """Where other copies of a gold document hold a gold passage.
 
     The same document kept twice is one passage to a reader, and the search shows one
     copy (`Searcher._collapse_copies`). A copy is
@@ -75,28 +75,38 @@ def copies(golds, docs: dict[str, Document], chunks) -> list[list[Place]]:
       holding the passage (a Guangzhou policy as a web page and as text, titled apart).
     Another document saying the same is not a copy: an earlier report repeating a
     sentence has another title, and other text around the sentence.
+
+    Built once per evaluation set: the chunks are indexed by their text once, not for
+    every question.
     """
-    by_text: dict[str, list] = {}
-    for ch in chunks.values():
-        by_text.setdefault(ch.text, []).append(ch)
-    out: list[list[Place]] = []
-    for did, sp in golds:
-        here: list[Place] = []
-        if sp is not None:
-            gold = docs[did]
-            passage = gold.text[sp[0]:sp[1]]
-            for other in docs.values():
-                i = other.text.find(passage) if other.doc_id != did else -1
-                if i >= 0 and other.title == gold.title:
-                    here.append((other.doc_id, (i, i + len(passage))))
-            for ch in chunks.of_docs([did]):
-                if not (ch.start < sp[1] and sp[0] < ch.end):
-                    continue
-                a, b = max(sp[0], ch.start) - ch.start, min(sp[1], ch.end) - ch.start
-                here += [(o.doc_id, (o.start + a, o.start + b)) for o in by_text[ch.text]
-                         if o.doc_id != did]
-        out.append(here)
-    return out
+
+    def __init__(self, docs: dict[str, Document], chunks) -> None:
+        self.docs = docs
+        self.chunks = chunks
+        self._by_text: dict[str, list] = {}
+        for ch in chunks.values():
+            self._by_text.setdefault(ch.text, []).append(ch)
+
+    def of(self, golds) -> list[list[Place]]:
+        """Per gold (doc_id, span), the places of its passage in other copies."""
+        out: list[list[Place]] = []
+        for did, sp in golds:
+            here: list[Place] = []
+            if sp is not None:
+                gold = self.docs[did]
+                passage = gold.text[sp[0]:sp[1]]
+                for other in self.docs.values():
+                    i = other.text.find(passage) if other.doc_id != did else -1
+                    if i >= 0 and other.title == gold.title:
+                        here.append((other.doc_id, (i, i + len(passage))))
+                for ch in self.chunks.of_docs([did]):
+                    if not (ch.start < sp[1] and sp[0] < ch.end):
+                        continue
+                    a, b = max(sp[0], ch.start) - ch.start, min(sp[1], ch.end) - ch.start
+                    here += [(o.doc_id, (o.start + a, o.start + b))
+                             for o in self._by_text[ch.text] if o.doc_id != did]
+            out.append(here)
+        return out
 
 
 def _overlaps(start: int, end: int, sp: tuple[int, int] | None) -> bool:

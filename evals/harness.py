@@ -12,7 +12,7 @@ from pathlib import Path
 from core.config import Config
 from core.text.normalize import normalize_query
 from evals.answers import eval_answers
-from evals.gold import GoldLocator, copies, relevant, resolve
+from evals.gold import Copies, GoldLocator, relevant, resolve
 from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
 from evals.sets import REALDOCS, ROOT, EvalSet, all_sets, materialize_gz_docs
 
@@ -47,8 +47,8 @@ def eval_retrieval(searcher, es: EvalSet, modes=MODES, k: int = 10) -> dict:
     """Per-mode retrieval metrics for the answerable questions of a set."""
     loc = GoldLocator(searcher.docs)
     resolved = {q.qid: resolve(q, loc, normalize_query) for q in es.questions if q.answerable}
-    copied = {qid: copies(g, searcher.docs, searcher.chunks)
-              for qid, g in resolved.items()}
+    copies = Copies(searcher.docs, searcher.chunks)
+    copied = {qid: copies.of(g) for qid, g in resolved.items()}
     out: dict = {"n_questions": len(es.questions), "missing_gold": list(loc.missing)}
     per_q: dict[str, dict] = {}
     for mode in modes:

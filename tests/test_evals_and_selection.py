@@ -15,7 +15,7 @@ from answer.compose import verify
 from core.errors import KBError
 from core.models import Chunk, DocMeta, DocType, Document, Filters, Hit
 from core.text.normalize import normalize_query
-from evals.gold import GoldLocator, cited, copies, relevant, resolve
+from evals.gold import Copies, GoldLocator, cited, relevant, resolve
 from evals.metrics import first_relevant, hit_at, mrr_at, ndcg_at, summarize
 from evals.sets import QUESTIONS_DIR, EvalSet, Gold, Question, corpus_set
 from tests.conftest import MEASURE, ROOT, SPEECH
@@ -295,7 +295,7 @@ def test_relevant_by_overlap():
 
 
 class _Chunks(dict):
-    """The lookups `copies` makes of a chunk table."""
+    """The lookups `Copies` makes of a chunk table."""
 
     def __init__(self, *chunks: Chunk) -> None:
         super().__init__((c.chunk_id, c) for c in chunks)
@@ -323,7 +323,7 @@ def test_a_copy_of_the_gold_document_holds_the_gold_passage():
                      _chunk("other", 0, len(body) + 5, text=docs["other"].text))
     i = body.index("3级待遇")
     golds = [("html", (at + i, len(page)))]
-    copied = copies(golds, docs, chunks)
+    copied = Copies(docs, chunks).of(golds)
     assert sorted(d for d, _ in copied[0]) == ["docx", "txt"]
     assert relevant(chunks["txt:0"], golds, copied) == 0
     assert relevant(chunks["txt:0"], golds) is None  # without the copies: the old rule
@@ -335,7 +335,7 @@ def test_a_copy_of_the_gold_document_holds_the_gold_passage():
     assert cited("docx", 3 + i, 3 + i + 4, golds, copied) == {0}
     assert cited("other", 4 + i, 4 + len(body), golds, copied) == set()
     # A whole-document gold has no passage to copy.
-    assert copies([("html", None)], docs, chunks) == [[]]
+    assert Copies(docs, chunks).of([("html", None)]) == [[]]
 
 
 # ---------------------------------------------------------------- answer.compose.select
