@@ -17,7 +17,6 @@ import re
 from core.models import Document, SectionPath
 from core.text.dates import cn_date
 from core.text.headings import (
-    AMOUNT_RE,
     ARTICLE_HEAD_RE,
     DIVISION_RE,
     ENUM_PATTERNS,
@@ -29,6 +28,7 @@ from core.text.headings import (
 )
 from core.text.issues import issue_label as core_issue_label
 from core.text.issues import total_number
+from core.text.tables import is_table_row
 
 # Enumerated heading markers by level, outermost first: 一、 （一） 1. （1）.
 _LEVELS = tuple(p for kind, p in ENUM_PATTERNS if kind in ("h1", "h2", "h3", "h4"))
@@ -101,7 +101,7 @@ def enclosing_table(text: str, start: int) -> str | None:
         if is_table_caption(line, below):
             return line.strip()
         if (ARTICLE_HEAD_RE.match(line) or DIVISION_RE.match(line) or PART_RE.match(line)
-                or (any(p.match(line) for p in _LEVELS) and not AMOUNT_RE.search(line))):
+                or (any(p.match(line) for p in _LEVELS) and not is_table_row(line))):
             return None
         below = line
     return None

@@ -35,8 +35,9 @@ from ingest.normalize import normalize_document
 
 # Bump when loading, normalising, metadata or chunking change what they produce,
 # so the next ingest redoes every file instead of keeping stale text.
-PIPELINE_VERSION = "4"  # 2: titles cleaned of file-name and site suffixes; 3: OCR, sheets;
-# 4: 第X部分 parts and table captions are headings
+PIPELINE_VERSION = "5"  # 2: titles cleaned of file-name and site suffixes; 3: OCR, sheets;
+# 4: 第X部分 parts and table captions are headings; 5: a row of two numbered labels with
+# empty cells stays in its table instead of opening a heading
 _BLOCK = 1 << 20
 
 # C0/C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.

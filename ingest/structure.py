@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from core.models import Section
 from core.text.headings import (
-    AMOUNT_RE,
     ANNEX_RE,
     ARTICLE_HEAD_RE,
     BARE_SUBHEAD_RE,
@@ -28,6 +27,7 @@ from core.text.headings import (
 )
 from core.text.numerals import cn_to_int
 from core.text.sentences import CLAUSE_END_RE, POINT_END_RE
+from core.text.tables import is_table_row
 
 # Rank decides nesting: a heading closes every open heading of equal or higher rank.
 _RANK = {"sheet": 0, "case": 0, "annex": 0, "part": 1, "chapter": 2, "section": 3, "table": 3,
@@ -169,7 +169,7 @@ def outline(text: str, doc_type: str) -> list[Section]:
             last.clear()
             in_table = True
             continue
-        if in_article or (in_table and AMOUNT_RE.search(line)):
+        if in_article or (in_table and is_table_row(line)):  # a row 一、…2,940.05
             continue
         if subheads_ok and (BARE_SUBHEAD_RE.fullmatch(line) or NOTE_RE.match(line)):
             note = NOTE_RE.match(line)

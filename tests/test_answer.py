@@ -63,6 +63,8 @@ ACCOUNTS_PAGE = """第二部分 示例市档案馆2025年度部门决算表
 收入决算表
 单位：万元
 一、一般公共预算财政拨款收入1,234.56 1,234.56
+二、政府性基金预算财政拨款收入 二、外交支出
+三、国有资本经营预算财政拨款收入0.50 0.50
 支出决算表
 单位：万元
 一、一般公共服务支出1,000.00 800.00 200.00
@@ -82,6 +84,8 @@ def test_a_table_row_is_cited_with_its_table():
 
     assert ref("一、一般公共预算财政拨款收入") == \
         "《示例市档案馆2025年度部门决算》「收入决算表」第4页"
+    # A row of two labels without amounts is a row too: the rows below keep the caption.
+    assert ref("三、国有资本经营预算") == "《示例市档案馆2025年度部门决算》「收入决算表」第4页"
     assert ref("一、一般公共服务支出1,000.00") == \
         "《示例市档案馆2025年度部门决算》「支出决算表」第4页"
     # The narrative after the tables is under its own heading, not the last table's.

@@ -148,6 +148,10 @@ def test_table_rows_and_figures():
     assert is_table_row("|一般公共服务支出|2,106.66|")
     assert is_table_row("一、一般公共预算财政拨款收入2,940.05一、一般公共服务支出2,106.66")
     assert not is_table_row("第二部分 上海市普陀区财政局2024年度部门决算表")
+    # Two columns' labels with empty cells side by side are a row; one heading is not.
+    assert is_table_row("二、政府性基金预算财政拨款收入 二、外交支出")
+    assert not is_table_row("一、收入支出决算总体情况说明")
+    assert not is_table_row("二、主要做法 三、取得成效。")
     assert not is_table_row("本年收入合计2946.25万元，其中财政拨款收入2940.05万元。")
     assert has_figure("每人每季度不少于两次") and has_figure("交纳0.5%")
     assert not has_figure("第二条 本办法适用于各级党支部")

@@ -24,8 +24,6 @@ PART_RE = re.compile(rf"第(?P<n>{NUM})(?P<unit>部分)(?P<rest>.*)$")
 TABLE_CAPTION_RE = re.compile(r"[^\s，。；：:|]{1,36}表(?:[（(][^）)]{1,12}[）)])?")
 TABLE_UNIT_RE = re.compile(r"(?:单位|编制(?:单位|部门))\s*[：:]|\|")
 
-# A table row, not a heading, though it starts 一、: it carries amounts (2,940.05).
-AMOUNT_RE = re.compile(r"\d[.．]\d")
 # A 第X条 followed by these is a citation inside a sentence ("第九条规定的…"), not a heading.
 ARTICLE_HEAD_RE = re.compile(rf"第(?P<n>{NUM})条(?=$|\s|[^规所之的中和、，,至及第款项])")
 # A 第X条 on the same line as its chapter heading ("第一章 总则 第一条").

@@ -9,24 +9,30 @@ from __future__ import annotations
 import re
 
 from core.text.coverage import coverage
+from core.text.numerals import CN_ORDINAL
 
 PROSE_MARK_RE = re.compile(r"[。；！？]")  # sentence marks a table row never has
 # A figure in a printed table: not a year, date, 第X or list number.
 _CELL_FIGURE = re.compile(r"(?<![\d第])\d[\d,]*(?:\.\d+)?(?![\d年月日号期届次部条章])")
+# A row of two columns' labels whose cells are empty: 「二、政府性基金预算财政拨款收入
+# 二、外交支出」 (an income item beside an expense item of a 收入支出决算总表).
+_TWO_ITEMS = re.compile(rf"{CN_ORDINAL}、\S{{2,40}}\s+{CN_ORDINAL}、\S{{2,40}}")
 
 
 def is_table_row(line: str) -> bool:
     """A `|a|b|` row, or a printed table line: amounts and labels, no sentence marks.
 
     A printed row holds an amount with decimals or thousands separators (2,940.05) or
-    at least two figures; a heading such as 「第二部分 …2024年度部门决算表」 is no row.
+    at least two figures, or is two columns' numbered labels side by side; a heading
+    such as 「第二部分 …2024年度部门决算表」 is no row.
     """
     if line.startswith("|") and line.endswith("|"):
         return True
     if len(line) > 160 or PROSE_MARK_RE.search(line) or "……" in line:
         return False
     cells = _CELL_FIGURE.findall(line)
-    return any("." in c or "," in c for c in cells) or len(cells) >= 2
+    return (any("." in c or "," in c for c in cells) or len(cells) >= 2
+            or bool(_TWO_ITEMS.fullmatch(line)))
 
 
 def table_rows(text: str) -> list[str]:
