@@ -47,6 +47,9 @@ class AskSettings:
     # has no figure and every unit with one covers less than `silent_ratio` of that.
     silent_cover: float = 0.5
     silent_ratio: float = 0.5
+    # A question is about everyday life when this many of answer.everyday's topics lie
+    # nearer to it than every stored passage (0: never asked).
+    everyday_rank: int = 2
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from answer.candidates import (
     question_terms,
     question_words,
 )
+from answer.everyday import REASON as EVERYDAY_REASON
+from answer.everyday import is_everyday
 from answer.question import (
     MEASURES,
     Question,
@@ -300,6 +302,9 @@ def gather(searcher, question: str, filters: Filters | None, s: AskSettings) -> 
             texts = [searcher.docs[d].text for d in tset]
             if not any(re.search(rf"(?m)^{int_to_cn(n)}、", t) for t in texts):
                 unmet = unmet or f"所指文件中没有第{int_to_cn(n)}部分"
+    if (not unmet and not targets and not result.pinned and not q.quoted
+            and is_everyday(searcher, norm, s.everyday_rank)):
+        unmet = EVERYDAY_REASON
     terms = question_terms(searcher, widened(q.text))
     cands = [c for c in candidates(searcher, hits, terms, s, q)
              if _meets(searcher.docs[c.hit.chunk.doc_id], q, c)

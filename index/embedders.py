@@ -37,6 +37,9 @@ class Embedder(ABC):
     # background thread while it reads the next files). Off by default: a wrapper holding
     # a SQLite connection, say, is then called from the ingest's own thread.
     thread_safe: bool = False
+    # Nearness means nearness of meaning (a trained model), not only shared characters:
+    # the answer step then asks it whether a question is about everyday life.
+    semantic: bool = True
 
     @abstractmethod
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -157,6 +160,7 @@ class HashEmbedder(Embedder):
     """
 
     thread_safe = True
+    semantic = False
 
     name = "hash/bigram-384"
     dim = 384

@@ -217,6 +217,14 @@ class Searcher:
                 best[cid] = sim
         return list(best.items())[:k]
 
+    def nearest_similarity(self, vector: np.ndarray) -> float | None:
+        """Cosine of the stored passage nearest to a query vector among those this view
+        may read (None for an empty index): how near the index comes to the question."""
+        if not self.chunks:
+            return None
+        got = self.store.query_vectors(vector, 1, None, hidden=hidden_levels(self._max_level))
+        return float(got[0][1]) if got else None
+
     def passage_ranking(self, vector: np.ndarray, chunk_ids: Sequence[str]
                         ) -> list[tuple[str, int, int]]:
         """The embedded passages (`index.passages`) of these chunks, the nearest to a

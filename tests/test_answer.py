@@ -432,3 +432,26 @@ def test_an_approximate_figure_answers_in_the_asked_measure(tmp_path, config, em
                       "活动持续4天，搬迁工作顺利完成。\n")
     a = ask(s, "宿舍搬迁志愿服务去了多少人？")
     assert not a.refused and "30余名志愿者" in a.citations[0].quote, a.answer
+
+
+@pytest.mark.slow
+def test_an_everyday_question_sharing_a_word_is_refused_with_its_reason(searcher):
+    """Words cannot tell 培训 in a private errand from 培训 in a rule; the embedder can:
+    everyday topics lie nearer to the question than any passage (answer.everyday)."""
+    from answer.everyday import REASON, closer_topics
+
+    for q in ("培训结束后想去健身房练练，办一张健身卡要多少钱？",
+              "青年干部周末想学做红烧肉，火候怎么掌握？"):
+        a = ask(searcher, q)
+        assert a.refused and REASON in a.answer and not a.citations, (q, a.answer)
+    q = "党务干部每年参加集中培训不少于多少学时"
+    assert closer_topics(searcher, q) == 0
+    assert not ask(searcher, q).refused
+
+
+def test_a_lexical_embedder_never_judges_a_topic(tmp_path, config, embedder):
+    from answer.everyday import closer_topics, is_everyday
+
+    s = _rules_searcher(tmp_path, config, embedder)
+    assert closer_topics(s, "周末去哪里钓鱼") is None
+    assert not is_everyday(s, "周末去哪里钓鱼", 1)

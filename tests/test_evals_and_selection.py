@@ -174,7 +174,8 @@ def test_real_sets_absent_without_realdocs(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sets, "REALDOCS", tmp_path / "no_realdocs")
     assert sets.real_sets() == []
-    assert [s.name for s in sets.all_sets()] == ["corpus", "corpus_unanswerable_blind"]
+    assert [s.name for s in sets.all_sets()] == [
+        "corpus", "corpus_offtopic_blind", "corpus_unanswerable_blind"]
 
 
 def test_real_sets_load(realdocs):
